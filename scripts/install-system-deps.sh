@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests use. Idempotent: does nothing when they are present.
+# On Debian/Ubuntu it installs them with apt-get (root or sudo); elsewhere it says what to install.
+set -euo pipefail
+
+# command -> Debian package
+declare -A NEED=(
+  [chromium]=chromium
+  [turnserver]=coturn
+  [turnutils_uclient]=coturn
+  [redis-server]=redis-server
+  [nft]=nftables
+  [ip]=iproute2
+  [certutil]=libnss3-tools
+  [openssl]=openssl
+)
+
+missing_cmds=()
+missing_pkgs=()
+for cmd in "${!NEED[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/bin/$cmd" ] && [ ! -x "/usr/sbin/$cmd" ]; then
+    missing_cmds+=("$cmd")
+    pkg=${NEED[$cmd]}
+    [[ " ${missing_pkgs[*]-} " == *" $pkg "* ]] || missing_pkgs+=("$pkg")
+  fi
+done
+
+if [ ${#missing_pkgs[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+echo "system packages missing: ${missing_pkgs[*]} (for: ${missing_cmds[*]})"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "No apt-get here. Install the equivalents of these Debian packages yourself: ${missing_pkgs[*]}" >&2
+  echo "(chromium, coturn, redis-server, nftables, iproute2, libnss3-tools, openssl)" >&2
+  exit 1
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "Not root and no sudo: run as root: apt-get install -y ${missing_pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# coturn and redis-server ship services: keep them from starting on install, tests start their own.
+policy_rc=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy_rc" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy_rc" >/dev/null && $SUDO chmod +x "$policy_rc" && created_policy=1
+fi
+trap '[ $created_policy = 1 ] && $SUDO rm -f "$policy_rc"' EXIT
+$SUDO apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >/dev/null
+echo "system packages: installed ${missing_pkgs[*]}"

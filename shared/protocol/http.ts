@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { IceServers } from './ice.js';
+import { RoomIdRules } from './rooms.js';
+
+/** `POST /v1/rooms/{roomId}/join` response. */
+export const JoinResponse = z.object({
+  roomToken: z.string().min(1),
+  /** When the room token stops being accepted by the signaling socket (ISO 8601). */
+  expiresAt: z.string(),
+  iceServers: IceServers,
+  /** When the TURN credentials in iceServers expire (ISO 8601). */
+  iceServersExpireAt: z.string(),
+  signalingUrl: z.string().url(),
+  roomSizeLimit: z.number().int().positive(),
+});
+export type JoinResponse = z.infer<typeof JoinResponse>;
+
+/** `GET /v1/client-config`: everything a desktop app needs to sign in, from a server URL alone. */
+export const ClientConfig = z.object({
+  issuer: z.string().url(),
+  clientId: z.string().min(1),
+  scopes: z.array(z.string()),
+  audience: z.string().min(1),
+  signalingUrl: z.string().url(),
+  roomId: RoomIdRules,
+  protocolVersion: z.number().int(),
+});
+export type ClientConfig = z.infer<typeof ClientConfig>;
