@@ -29,3 +29,24 @@ export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string() }),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** WebSocket close code the server uses after a fatal error, so clients can tell why without parsing text. */
+export const CLOSE_CODE: Partial<Record<ErrorCode, number>> = {
+  'bad-request': 4400,
+  'invalid-message': 4400,
+  'already-joined': 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  'join-timeout': 4408,
+  'token-replayed': 4409,
+  'room-full': 4410,
+  'unsupported-version': 4426,
+  'rate-limited': 4429,
+  'slow-consumer': 4430,
+  'message-too-large': 1009,
+  'server-shutdown': 1001,
+  internal: 1011,
+};
+
+/** Close codes after which reconnecting with the same credentials is pointless. */
+export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4409, 4410, 4426];

@@ -10,18 +10,18 @@ export const JoinResponse = z.object({
   iceServers: IceServers,
   /** When the TURN credentials in iceServers expire (ISO 8601). */
   iceServersExpireAt: z.string(),
-  signalingUrl: z.string().url(),
+  signalingUrl: z.url(),
   roomSizeLimit: z.number().int().positive(),
 });
 export type JoinResponse = z.infer<typeof JoinResponse>;
 
 /** `GET /v1/client-config`: everything a desktop app needs to sign in, from a server URL alone. */
 export const ClientConfig = z.object({
-  issuer: z.string().url(),
+  issuer: z.url(),
   clientId: z.string().min(1),
   scopes: z.array(z.string()),
   audience: z.string().min(1),
-  signalingUrl: z.string().url(),
+  signalingUrl: z.url(),
   roomId: RoomIdRules,
   protocolVersion: z.number().int(),
 });

@@ -1,0 +1,353 @@
+import type { Logger } from 'pino';
+import { WebSocket, type RawData } from 'ws';
+import {
+  CLOSE_CODE,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type ClientMessage,
+  type ErrorCode,
+  type IceServer,
+  type PeerInfo,
+  type ServerMessage,
+  type SignalData,
+} from '../../shared/protocol/index.js';
+import type { ServerConfig } from './config.js';
+import type { Metrics } from './metrics.js';
+import { KeyedRateLimiter, TokenBucket } from './rateLimit.js';
+import { randomId, ReplayGuard, RoomTokenError, type RoomTokenClaims, type RoomTokens } from './roomTokens.js';
+
+type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'kicked';
+
+interface Peer {
+  readonly id: string;
+  readonly ws: WebSocket;
+  readonly ip: string;
+  log: Logger;
+  state: 'pending' | 'joining' | 'joined' | 'closed';
+  claims?: RoomTokenClaims;
+  room?: Room;
+  readonly bucket: TokenBucket;
+  alive: boolean;
+  /** When to push fresh TURN credentials (ms since epoch). */
+  iceRefreshAt: number;
+  /** Messages refused for rate since the last heartbeat; many in a row ends the connection. */
+  refusedForRate: number;
+  leaveReason: LeaveReason;
+  joinTimer?: NodeJS.Timeout;
+}
+
+interface Room {
+  readonly id: string;
+  readonly peers: Map<string, Peer>;
+}
+
+export interface IssuedIce {
+  iceServers: IceServer[];
+  expiresAt: Date;
+}
+
+export interface HubDeps {
+  config: ServerConfig;
+  roomTokens: RoomTokens;
+  metrics: Metrics;
+  log: Logger;
+  audit: (event: string, fields: Record<string, unknown>) => void;
+  issueIce: (sid: string, trigger: 'join' | 'refresh') => IssuedIce;
+  now?: () => number;
+}
+
+// Frames up to this many times the limit are read and refused with an error; larger ones close the socket (1009).
+export const HARD_FRAME_FACTOR = 4;
+
+/** Owns signaling sessions and rooms: joins, relays, heartbeats, credential refresh and limits. */
+export class SignalingHub {
+  private readonly peers = new Set<Peer>();
+  private readonly rooms = new Map<string, Room>();
+  private readonly replay: ReplayGuard;
+  private readonly userLimiter: KeyedRateLimiter;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly now: () => number;
+  private readonly limits: ServerConfig['limits'];
+
+  constructor(private readonly deps: HubDeps) {
+    this.now = deps.now ?? Date.now;
+    this.limits = deps.config.limits;
+    this.replay = new ReplayGuard(this.now);
+    this.userLimiter = new KeyedRateLimiter(this.limits.userMessageBurst, this.limits.userMessagesPerSecond, this.now);
+    this.heartbeat = setInterval(() => this.tick(), this.limits.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.peers.size;
+  }
+
+  roomSize(roomId: string): number {
+    return this.rooms.get(roomId)?.peers.size ?? 0;
+  }
+
+  /** Takes over an upgraded socket; `onClosed` runs once when it is gone. */
+  accept(ws: WebSocket, ip: string, onClosed: () => void): void {
+    const id = randomId(12);
+    const peer: Peer = {
+      id,
+      ws,
+      ip,
+      log: this.deps.log.child({ conn: id }),
+      state: 'pending',
+      bucket: new TokenBucket(this.limits.messageBurst, this.limits.messagesPerSecond, this.now),
+      alive: true,
+      iceRefreshAt: Infinity,
+      refusedForRate: 0,
+      leaveReason: 'disconnected',
+    };
+    this.peers.add(peer);
+    this.deps.metrics.connections.inc();
+    peer.log.debug({ ip }, 'socket open');
+    peer.joinTimer = setTimeout(() => this.fatal(peer, 'join-timeout', 'no join message in time'), this.limits.joinTimeoutMs);
+
+    ws.on('message', (data, isBinary) => this.onMessage(peer, data, isBinary));
+    ws.on('pong', () => {
+      peer.alive = true;
+    });
+    ws.on('error', (err) => {
+      // ws reports oversized frames here and then closes with 1009.
+      this.countRejection((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'message-too-large' : 'socket-error');
+      peer.log.debug({ err: err.message }, 'socket error');
+    });
+    ws.on('close', (code) => {
+      this.onClose(peer, code);
+      onClosed();
+    });
+  }
+
+  /** Tells everyone the server is going away and closes their sockets; resolves when all are closed or at the deadline. */
+  async shutdown(deadlineMs: number): Promise<void> {
+    clearInterval(this.heartbeat);
+    const closed = [...this.peers].map(
+      (peer) => new Promise<void>((resolve) => {
+        if (peer.ws.readyState === WebSocket.CLOSED) return resolve();
+        peer.ws.once('close', () => resolve());
+      }),
+    );
+    for (const peer of this.peers) this.fatal(peer, 'server-shutdown', 'the server is restarting');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const peer of this.peers) peer.ws.terminate();
+  }
+
+  private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
+    if (peer.state === 'closed') return;
+    const received = process.hrtime.bigint();
+    if (isBinary) return this.refuse(peer, 'bad-request', 'binary frames are not part of the protocol');
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (raw.length > this.limits.maxMessageBytes) {
+      return this.refuse(peer, 'message-too-large', `messages are limited to ${this.limits.maxMessageBytes} bytes`);
+    }
+    if (!this.takeRate(peer)) return;
+    const parsed = parseClientMessage(raw.toString('utf8'));
+    if (!parsed.ok) return this.refuse(peer, parsed.code, parsed.reason);
+    this.dispatch(peer, parsed.message, received);
+  }
+
+  private dispatch(peer: Peer, msg: ClientMessage, received: bigint): void {
+    switch (msg.type) {
+      case 'join':
+        if (peer.state !== 'pending') return this.refuse(peer, 'already-joined', 'this socket has joined already');
+        void this.join(peer, msg.v, msg.roomToken);
+        return;
+      case 'ping':
+        this.send(peer, { type: 'pong', id: msg.id });
+        return;
+      case 'signal':
+        return this.relay(peer, msg.to, msg.data, received);
+      case 'leave':
+        if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
+        peer.leaveReason = 'left';
+        this.removeFromRoom(peer);
+        peer.state = 'closed';
+        peer.ws.close(1000, 'left');
+        return;
+    }
+  }
+
+  private async join(peer: Peer, version: number, token: string): Promise<void> {
+    peer.state = 'joining';
+    if (version !== PROTOCOL_VERSION) {
+      return this.fatal(peer, 'unsupported-version', `this server speaks protocol version ${PROTOCOL_VERSION}`);
+    }
+    let claims: RoomTokenClaims;
+    try {
+      claims = await this.deps.roomTokens.verify(token);
+    } catch (err) {
+      const reason = err instanceof RoomTokenError ? err.reason : 'invalid';
+      this.deps.audit('room-token.rejected', { conn: peer.id, ip: peer.ip, reason });
+      this.deps.metrics.joins.inc({ stage: 'socket', outcome: `token-${reason}` });
+      return this.fatal(peer, 'unauthorized', `room token ${reason === 'expired' ? 'has expired' : 'is invalid'}`);
+    }
+    if (peer.state !== 'joining') return; // closed while verifying
+    if (!this.replay.claim(claims.jti, claims.exp)) {
+      this.deps.audit('room-token.rejected', { conn: peer.id, ip: peer.ip, sub: claims.sub, room: claims.room, reason: 'replayed' });
+      this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'replayed' });
+      return this.fatal(peer, 'token-replayed', 'this room token has been used already; join again');
+    }
+    let room = this.rooms.get(claims.room);
+    if (room && room.peers.size >= this.deps.config.rooms.maxPeers) {
+      this.deps.audit('join.denied', { conn: peer.id, sub: claims.sub, room: claims.room, reason: 'room-full' });
+      this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'room-full' });
+      return this.fatal(peer, 'room-full', `the room is full (${this.deps.config.rooms.maxPeers} people)`);
+    }
+    if (!room) {
+      room = { id: claims.room, peers: new Map() };
+      this.rooms.set(room.id, room);
+      this.deps.metrics.rooms.set(this.rooms.size);
+    }
+    clearTimeout(peer.joinTimer);
+    peer.claims = claims;
+    peer.room = room;
+    peer.state = 'joined';
+    peer.log = peer.log.child({ room: room.id, sub: claims.sub, peer: peer.id });
+    peer.iceRefreshAt = (claims.iceExp - this.deps.config.turn.refreshBeforeSeconds) * 1000;
+    const self: PeerInfo = { peerId: peer.id, name: claims.name };
+    const others = [...room.peers.values()].map((p) => ({ peerId: p.id, name: p.claims!.name }));
+    room.peers.set(peer.id, peer);
+    this.send(peer, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      room: room.id,
+      self,
+      peers: others,
+      roomSizeLimit: this.deps.config.rooms.maxPeers,
+    });
+    for (const other of room.peers.values()) if (other !== peer) this.send(other, { type: 'peer-joined', peer: self });
+    this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'joined' });
+    this.deps.audit('session.joined', { conn: peer.id, sub: claims.sub, room: room.id, peers: room.peers.size });
+    peer.log.info('joined room');
+    // A token used late carries credentials that are about to expire: refresh at once.
+    if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
+  }
+
+  private relay(peer: Peer, to: string, data: SignalData, received: bigint): void {
+    if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
+    const target = peer.room!.peers.get(to);
+    if (!target || target === peer) return this.refuse(peer, 'unknown-peer', 'no such peer in this room');
+    if (!this.userLimiter.take(peer.claims!.sub)) return this.rateLimited(peer);
+    this.send(target, { type: 'signal', from: peer.id, data });
+    this.deps.metrics.relayed.inc();
+    this.deps.metrics.relayLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
+    peer.log.debug({ to, kind: data.kind }, 'relayed');
+  }
+
+  private takeRate(peer: Peer): boolean {
+    if (peer.bucket.take()) return true;
+    this.rateLimited(peer);
+    return false;
+  }
+
+  private rateLimited(peer: Peer): void {
+    peer.refusedForRate += 1;
+    // A client that keeps flooding after being told is cut off rather than served errors forever.
+    if (peer.refusedForRate > this.limits.messageBurst) {
+      this.deps.audit('session.rate-limited', { conn: peer.id, ip: peer.ip, sub: peer.claims?.sub, disconnected: true });
+      return this.fatal(peer, 'rate-limited', 'too many messages; disconnected');
+    }
+    if (peer.refusedForRate === 1) this.deps.audit('session.rate-limited', { conn: peer.id, ip: peer.ip, sub: peer.claims?.sub });
+    this.refuse(peer, 'rate-limited', 'too many messages; slow down');
+  }
+
+  /** Refuses one message; the session goes on. */
+  private refuse(peer: Peer, code: ErrorCode, message: string): void {
+    this.countRejection(code);
+    peer.log.debug({ code }, message);
+    // Refusals of a flood are themselves limited: one error per refused burst is enough.
+    if (code === 'rate-limited' && peer.refusedForRate > 1) return;
+    this.send(peer, { type: 'error', code, message, fatal: false });
+  }
+
+  /** Sends an error and closes the socket. */
+  private fatal(peer: Peer, code: ErrorCode, message: string): void {
+    if (peer.state === 'closed') return;
+    if (code !== 'server-shutdown') this.countRejection(code);
+    peer.log.info({ code }, message);
+    this.send(peer, { type: 'error', code, message, fatal: true });
+    peer.leaveReason = code === 'join-timeout' ? 'timeout' : 'kicked';
+    this.removeFromRoom(peer);
+    peer.state = 'closed';
+    peer.ws.close(CLOSE_CODE[code] ?? 4400, message.slice(0, 120));
+  }
+
+  private countRejection(reason: string): void {
+    this.deps.metrics.rejections.inc({ reason });
+  }
+
+  private send(peer: Peer, msg: ServerMessage): void {
+    const ws = peer.ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    // A peer that does not read its socket is dropped, not buffered for without bound.
+    if (ws.bufferedAmount > this.limits.sendQueueBytes) {
+      if (peer.state === 'closed') return;
+      this.countRejection('slow-consumer');
+      this.deps.audit('session.slow-consumer', { conn: peer.id, sub: peer.claims?.sub, buffered: ws.bufferedAmount });
+      peer.leaveReason = 'kicked';
+      this.removeFromRoom(peer);
+      peer.state = 'closed';
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify(msg));
+  }
+
+  private refreshIce(peer: Peer): void {
+    const ice = this.deps.issueIce(peer.claims!.sid, 'refresh');
+    peer.iceRefreshAt = ice.expiresAt.getTime() - this.deps.config.turn.refreshBeforeSeconds * 1000;
+    this.send(peer, { type: 'ice-servers', iceServers: ice.iceServers, expiresAt: ice.expiresAt.toISOString() });
+    peer.log.debug('pushed fresh TURN credentials');
+  }
+
+  private removeFromRoom(peer: Peer): void {
+    const room = peer.room;
+    if (!room || !room.peers.delete(peer.id)) return;
+    peer.room = undefined;
+    for (const other of room.peers.values()) {
+      this.send(other, { type: 'peer-left', peerId: peer.id, reason: peer.leaveReason });
+    }
+    if (room.peers.size === 0) {
+      this.rooms.delete(room.id);
+      this.deps.metrics.rooms.set(this.rooms.size);
+    }
+    this.deps.audit('session.left', { conn: peer.id, sub: peer.claims?.sub, room: room.id, reason: peer.leaveReason });
+  }
+
+  private onClose(peer: Peer, code: number): void {
+    clearTimeout(peer.joinTimer);
+    this.removeFromRoom(peer);
+    peer.state = 'closed';
+    this.peers.delete(peer);
+    this.deps.metrics.connections.dec();
+    peer.log.debug({ code }, 'socket closed');
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const peer of this.peers) {
+      if (!peer.alive) {
+        peer.leaveReason = 'timeout';
+        this.removeFromRoom(peer);
+        peer.state = 'closed';
+        peer.ws.terminate();
+        continue;
+      }
+      peer.alive = false;
+      peer.refusedForRate = 0;
+      peer.ws.ping();
+      if (peer.state === 'joined' && now >= peer.iceRefreshAt) this.refreshIce(peer);
+    }
+    this.userLimiter.sweep();
+  }
+}

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const secret = z.string().min(32, 'must be at least 32 characters (use 32 random bytes, e.g. `openssl rand -base64 32`)');
+
+// IdP tokens are verified with asymmetric algorithms only: HS* would let anyone holding the
+// client secret mint tokens, and `none` is never acceptable.
+const AsymmetricAlg = z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
+
+const PolicyRule = z.object({
+  /** Room id or glob with `*` (e.g. `ops-*`). */
+  rooms: z.string().regex(/^[a-z0-9*-]{1,64}$/, 'a room pattern uses a-z, 0-9, - and *'),
+  allow: z
+    .object({
+      users: z.array(z.string().min(1)).default([]),
+      groups: z.array(z.string().min(1)).default([]),
+      emailDomains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'not a domain')).default([]),
+    })
+    .refine((a) => a.users.length + a.groups.length + a.emailDomains.length > 0, 'a rule must allow someone'),
+});
+export type PolicyRule = z.infer<typeof PolicyRule>;
+
+export const ServerConfig = z
+  .object({
+    listen: z.object({ host: z.string().default('127.0.0.1'), port: port.default(8443) }).prefault({}),
+    /** TLS on the listening socket. Leave out behind a TLS-terminating proxy. */
+    tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+    /** Public base URL clients use (https://signal.example.com). Derived from the request when absent. */
+    publicUrl: z.url().optional(),
+    /** How many reverse proxies append to X-Forwarded-For in front of this server (0: trust none). */
+    trustProxyHops: z.number().int().min(0).max(5).default(0),
+    idp: z.object({
+      issuer: z.url(),
+      audience: z.string().min(1),
+      /** Published to desktop apps by /v1/client-config. */
+      clientId: z.string().min(1),
+      scopes: z.array(z.string()).default(['openid', 'profile', 'email', 'offline_access']),
+      algorithms: z.array(AsymmetricAlg).min(1).default(['RS256', 'PS256', 'ES256', 'EdDSA']),
+      clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+      /** Overrides the JWKS URI from discovery. */
+      jwksUri: z.url().optional(),
+    }),
+    roomToken: z
+      .object({
+        secret,
+        ttlSeconds: z.number().int().min(300).max(900).default(600),
+      }),
+    turn: z
+      .object({
+        /** Shared secrets of coturn's use-auth-secret. The first one signs; all are accepted by coturn. */
+        secrets: z.array(secret).min(1).max(8),
+        ttlSeconds: z.number().int().min(600).max(1800).default(900),
+        /** Push fresh credentials this long before the current ones expire. */
+        refreshBeforeSeconds: z.number().int().min(30).default(120),
+        host: z.string().min(1),
+        /** Host name for turns: URLs, when the certificate names another host than `host`. */
+        tlsHost: z.string().min(1).optional(),
+        realm: z.string().min(1).default('zerorange'),
+        stunPort: port.default(3478),
+        turnPort: port.default(3478),
+        /** TURN over TLS; 0 leaves turns: out of the ICE servers. */
+        turnsPort: port.default(443),
+      })
+      .refine((t) => t.refreshBeforeSeconds < t.ttlSeconds, {
+        message: 'refreshBeforeSeconds must be less than ttlSeconds',
+        path: ['refreshBeforeSeconds'],
+      }),
+    rooms: z
+      .object({
+        maxPeers: z.number().int().min(2).max(16).default(4),
+        /** First matching rule decides; a room no rule matches is open to any signed-in user with its link. */
+        policy: z.array(PolicyRule).default([]),
+      })
+      .prefault({}),
+    /** Origins allowed to open the signaling socket from a browser; requests without Origin are native clients. */
+    allowedOrigins: z.array(z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/, 'an origin is scheme://host[:port]')).default([]),
+    limits: z
+      .object({
+        maxMessageBytes: z.number().int().min(1024).max(64 * 1024).default(64 * 1024),
+        messagesPerSecond: z.number().positive().default(50),
+        messageBurst: z.number().int().positive().default(200),
+        userMessagesPerSecond: z.number().positive().default(150),
+        userMessageBurst: z.number().int().positive().default(400),
+        joinsPerMinute: z.number().positive().default(30),
+        joinBurst: z.number().int().positive().default(10),
+        connectionsPerIp: z.number().int().positive().default(32),
+        sendQueueBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
+        joinTimeoutMs: z.number().int().min(100).default(10_000),
+        heartbeatIntervalMs: z.number().int().min(100).default(15_000),
+      })
+      .prefault({}),
+    shutdownGraceMs: z.number().int().min(0).default(10_000),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof ServerConfig>;
+export type ServerConfigInput = z.input<typeof ServerConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a configuration object once; every problem is reported with the setting's path. */
+export function parseConfig(input: unknown): ServerConfig {
+  const result = ServerConfig.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+type Env = Record<string, string | undefined>;
+
+function readSecretFile(path: string, setting: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError([`${setting}: cannot read ${path}: ${(err as Error).message}`]);
+  }
+}
+
+/**
+ * Loads the configuration: a JSON file (ZR_CONFIG or the argument), then secrets from the
+ * environment or from files, so secrets never need to sit in the config file:
+ * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_TURN_SECRETS (comma-separated,
+ * newest first) / ZR_TURN_SECRETS_FILE (one per line, newest first), ZR_PORT, ZR_LOG_LEVEL.
+ */
+export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): ServerConfig {
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`ZR_CONFIG: cannot read ${file}: ${(err as Error).message}`]);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError([`ZR_CONFIG: ${file} is not valid JSON: ${(err as Error).message}`]);
+    }
+  }
+  const roomToken = { ...(raw.roomToken as object | undefined) } as Record<string, unknown>;
+  if (env.ZR_ROOM_TOKEN_SECRET) roomToken.secret = env.ZR_ROOM_TOKEN_SECRET;
+  if (env.ZR_ROOM_TOKEN_SECRET_FILE) roomToken.secret = readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE');
+  const turn = { ...(raw.turn as object | undefined) } as Record<string, unknown>;
+  if (env.ZR_TURN_SECRETS) turn.secrets = env.ZR_TURN_SECRETS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.ZR_TURN_SECRETS_FILE) {
+    turn.secrets = readSecretFile(env.ZR_TURN_SECRETS_FILE, 'ZR_TURN_SECRETS_FILE')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => s && !s.startsWith('#'));
+  }
+  const listen = { ...(raw.listen as object | undefined) } as Record<string, unknown>;
+  if (env.ZR_PORT) {
+    const n = Number(env.ZR_PORT);
+    listen.port = Number.isInteger(n) ? n : env.ZR_PORT;
+  }
+  return parseConfig({
+    ...raw,
+    listen,
+    roomToken,
+    turn,
+    ...(env.ZR_LOG_LEVEL ? { logLevel: env.ZR_LOG_LEVEL } : {}),
+  });
+}

@@ -1,0 +1,53 @@
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { listen } from './listen.js';
+
+/** Process entry: validated config, listen, graceful shutdown on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv[2] ?? process.env.ZR_CONFIG);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`zerorange-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({
+    level: config.logLevel,
+    // Belt and braces: these never belong in logs even if a future log call passes them.
+    redact: { paths: ['*.authorization', '*.roomToken', '*.credential', '*.password', '*.token', '*.secret'], censor: '[redacted]' },
+  });
+  const app = buildApp(config, { logger });
+  app.verifier.ready().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'identity provider discovery failed; will retry on demand'));
+  const address = await listen(app);
+  logger.info({ host: address.address, port: address.port, tls: Boolean(config.tls) }, 'signaling server listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    const hardExit = setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + 2000);
+    hardExit.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`zerorange-server: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

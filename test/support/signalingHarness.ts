@@ -1,0 +1,160 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION, type JoinResponse, type ServerMessage } from '../../shared/protocol/index.js';
+import { buildApp, type App } from '../../server/src/app.js';
+import { parseConfig, type ServerConfigInput } from '../../server/src/config.js';
+import { listen } from '../../server/src/listen.js';
+import { DEV_USERS, startDevIdp, type DevIdp } from '../../dev/idp.js';
+import { loginWithPassword } from './idpLogin.js';
+
+export const TEST_ROOM_SECRET = 'room-token-secret-for-tests-0123456789';
+export const TEST_TURN_SECRET = 'turn-secret-for-tests-0123456789abcdef';
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** An IdP and a signaling server on loopback, with every log line kept for assertions. */
+export class SignalingHarness {
+  private readonly tokens = new Map<string, string>();
+
+  private constructor(
+    readonly idp: DevIdp,
+    readonly app: App,
+    readonly baseUrl: string,
+    /** Every log line the server wrote (JSON). */
+    readonly logs: string[],
+  ) {}
+
+  static async start(overrides: DeepPartial<ServerConfigInput> = {}): Promise<SignalingHarness> {
+    const idp = await startDevIdp();
+    try {
+      const logs: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+          done();
+        },
+      });
+      const config = parseConfig({
+        ...overrides,
+        listen: { host: '127.0.0.1', port: 0 },
+        idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, ...overrides.idp },
+        roomToken: { secret: TEST_ROOM_SECRET, ...overrides.roomToken },
+        turn: { secrets: [TEST_TURN_SECRET], host: '127.0.0.1', ...overrides.turn },
+        logLevel: 'debug',
+      });
+      const app = buildApp(config, { logger: pino({ level: 'debug' }, sink) });
+      const address = await listen(app, 0, '127.0.0.1');
+      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, logs);
+    } catch (err) {
+      await idp.close();
+      throw err;
+    }
+  }
+
+  /** A real access token for a development user, from the IdP's login flow (cached per user). */
+  async accessToken(username: 'alice' | 'bob' | 'carol'): Promise<string> {
+    const cached = this.tokens.get(username);
+    if (cached) return cached;
+    const user = DEV_USERS.find((u) => u.username === username)!;
+    const { accessToken } = await loginWithPassword(this.idp, user);
+    this.tokens.set(username, accessToken);
+    return accessToken;
+  }
+
+  async joinHttp(room: string, accessToken: string | undefined): Promise<{ status: number; body: unknown; headers: Headers }> {
+    const res = await fetch(`${this.baseUrl}/v1/rooms/${encodeURIComponent(room)}/join`, {
+      method: 'POST',
+      headers: accessToken === undefined ? {} : { authorization: `Bearer ${accessToken}` },
+    });
+    return { status: res.status, body: await res.json(), headers: res.headers };
+  }
+
+  async join(room: string, username: 'alice' | 'bob' | 'carol'): Promise<JoinResponse> {
+    const res = await this.joinHttp(room, await this.accessToken(username));
+    if (res.status !== 200) throw new Error(`join failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as JoinResponse;
+  }
+
+  /** Joins over HTTP, opens the socket and waits for `welcome`. */
+  async connect(room: string, username: 'alice' | 'bob' | 'carol', opts: { autoPong?: boolean } = {}) {
+    const joined = await this.join(room, username);
+    const socket = await TestSocket.open(joined.signalingUrl, opts);
+    socket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken: joined.roomToken });
+    const welcome = await socket.next('welcome');
+    return { socket, welcome, joined };
+  }
+
+  async close(): Promise<void> {
+    await this.app.close(2000);
+    await this.idp.close();
+  }
+}
+
+type ByType<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
+/** A signaling client for tests: every message is queued, and tests await the next one of a type. */
+export class TestSocket {
+  private readonly queue: ServerMessage[] = [];
+  private waiters: { test: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as ServerMessage;
+      const i = this.waiters.findIndex((w) => w.test(msg));
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(msg);
+      else this.queue.push(msg);
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static open(url: string, opts: { autoPong?: boolean; origin?: string } = {}): Promise<TestSocket> {
+    const ws = new WebSocket(url, { autoPong: opts.autoPong ?? true, ...(opts.origin ? { origin: opts.origin } : {}) });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new TestSocket(ws)));
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('error', reject);
+    });
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(JSON.stringify(msg));
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  /** The next message of this type (earlier ones of other types stay queued). */
+  next<T extends ServerMessage['type']>(type: T, match: (m: ByType<T>) => boolean = () => true, timeoutMs = 5000): Promise<ByType<T>> {
+    const test = (m: ServerMessage) => m.type === type && match(m as ByType<T>);
+    const i = this.queue.findIndex(test);
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as ByType<T>);
+    return new Promise((resolve, reject) => {
+      const waiter = { test, resolve: (m: ServerMessage) => (clearTimeout(timer), resolve(m as ByType<T>)) };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no ${type} message within ${timeoutMs} ms; queued: ${JSON.stringify(this.queue.map((m) => m.type))}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Messages received and not yet taken. */
+  pending(): ServerMessage[] {
+    return [...this.queue];
+  }
+
+  /** Round trip through the server: proves the socket is served. */
+  async ping(id = Math.floor(Math.random() * 1e9)): Promise<number> {
+    const start = performance.now();
+    this.send({ type: 'ping', id });
+    await this.next('pong', (m) => m.id === id);
+    return performance.now() - start;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
