@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServerConfig } from './config.js';
+
+const TEMPLATE = 'deploy/coturn/turnserver.conf.template';
+
+export interface CoturnOptions {
+  /** TLS certificate and key coturn serves on the TLS ports (required unless turn.turnsPort is 0). */
+  certFile?: string;
+  keyFile?: string;
+  /** Port coturn's TLS listener binds when it differs from the advertised turns: port (behind an SNI router on 443). */
+  tlsListeningPort?: number;
+  listeningIps?: string[];
+  relayIps?: string[];
+  /** `PUBLIC` or `PUBLIC/PRIVATE` when coturn sits behind 1:1 NAT. */
+  externalIps?: string[];
+  /** Peer addresses or ranges (`a-b`) to allow despite the special-purpose deny list: the deployment's own media addresses. */
+  allowedPeerIps?: string[];
+  minPort?: number;
+  maxPort?: number;
+  userQuota?: number;
+  totalQuota?: number;
+  maxBps?: number;
+  /** `syslog` (default), `stdout`, or a file path. */
+  log?: string;
+  pidFile?: string;
+  /** Development and tests only: relays between loopback addresses. */
+  allowLoopbackPeers?: boolean;
+}
+
+export class CoturnConfigError extends Error {}
+
+/** Finds the template from src/ or build/ alike by walking up to the repository root. */
+export function findTemplate(start = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = start, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const candidate = join(dir, TEMPLATE);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new CoturnConfigError(`cannot find ${TEMPLATE}`);
+}
+
+const IP_RANGE = /^[0-9a-fA-F:.]+(-[0-9a-fA-F:.]+)?$/;
+
+function lines(key: string, values: readonly string[] | undefined, check = IP_RANGE): string {
+  for (const v of values ?? []) {
+    if (!check.test(v)) throw new CoturnConfigError(`${key}: ${JSON.stringify(v)} is not an address`);
+  }
+  return (values ?? []).map((v) => `${key}=${v}`).join('\n');
+}
+
+/**
+ * Renders coturn's configuration from the signaling server's: realm, secrets and ports come from
+ * the one place, so the credentials and URLs clients receive always match what coturn accepts.
+ */
+export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {}, template = readFileSync(findTemplate(), 'utf8')): string {
+  const { turn } = config;
+  if (turn.stunPort !== turn.turnPort) {
+    throw new CoturnConfigError('coturn serves STUN and TURN on one port: turn.stunPort must equal turn.turnPort');
+  }
+  const tls = turn.turnsPort !== 0;
+  if (tls && (!opts.certFile || !opts.keyFile)) {
+    throw new CoturnConfigError('TURN over TLS needs a certificate and key (--cert, --key), or turn.turnsPort 0');
+  }
+  const minPort = opts.minPort ?? 49152;
+  const maxPort = opts.maxPort ?? 65535;
+  if (!(minPort >= 1024 && minPort < maxPort && maxPort <= 65535)) {
+    throw new CoturnConfigError(`relay port range ${minPort}-${maxPort} is not valid`);
+  }
+  for (const s of turn.secrets) {
+    if (/[\s"#]/.test(s)) throw new CoturnConfigError('TURN secrets may not contain whitespace, quotes or #');
+  }
+  const allowed = [...(opts.allowedPeerIps ?? [])];
+  if (opts.allowLoopbackPeers) allowed.push('127.0.0.0-127.255.255.255', '::1');
+  const log = opts.log ?? 'syslog';
+  const values: Record<string, string> = {
+    LISTENING_PORT: String(turn.turnPort),
+    TLS_LISTENING_PORT: String(opts.tlsListeningPort ?? (tls ? turn.turnsPort : 5349)),
+    LISTENING_IP_LINES: lines('listening-ip', opts.listeningIps),
+    RELAY_IP_LINES: lines('relay-ip', opts.relayIps),
+    EXTERNAL_IP_LINES: lines('external-ip', opts.externalIps, /^[0-9a-fA-F:.]+(\/[0-9a-fA-F:.]+)?$/),
+    MIN_PORT: String(minPort),
+    MAX_PORT: String(maxPort),
+    STATIC_AUTH_SECRET_LINES: turn.secrets.map((s) => `static-auth-secret=${s}`).join('\n'),
+    REALM: turn.realm,
+    CERT_FILE: opts.certFile ?? '',
+    PKEY_FILE: opts.keyFile ?? '',
+    USER_QUOTA: String(opts.userQuota ?? 12),
+    TOTAL_QUOTA: String(opts.totalQuota ?? 1200),
+    MAX_BPS: String(opts.maxBps ?? 375_000),
+    ALLOWED_PEER_IP_LINES: [lines('allowed-peer-ip', allowed), opts.allowLoopbackPeers ? 'allow-loopback-peers' : ''].filter(Boolean).join('\n'),
+    LOG_LINES: log === 'syslog' ? 'syslog' : log === 'stdout' ? 'log-file=stdout' : `log-file=${log}\nno-stdout-log`,
+    PID_FILE: opts.pidFile ?? '/var/run/turnserver/turnserver.pid',
+  };
+  let out = template.replace(/@([A-Z_]+)@/g, (_m, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new CoturnConfigError(`template placeholder @${key}@ has no value`);
+    return value;
+  });
+  if (!tls) {
+    out = out.replace(/^(tls-listening-port|cert|pkey|cipher-list)=.*$/gm, '').concat('\nno-tls\n');
+  }
+  // Drop the lines left empty by unused placeholders, keep the rest as written.
+  return out.replace(/\n{3,}/g, '\n\n');
+}
