@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { buildApp, type App } from '../server/src/app.js';
+import { parseConfig, type ServerConfig } from '../server/src/config.js';
+import { renderCoturnConfig } from '../server/src/coturnConfig.js';
+import { listen } from '../server/src/listen.js';
+import { canBindTcp, freePort, startCoturn, turnserverPath, type CoturnProcess } from './coturn.js';
+import { ensureDevCa, issueDevCertificate } from './devCerts.js';
+import { DEV_IDP_SCOPES, startDevIdp, type DevIdp } from './idp.js';
+import { acquireLock } from './stackLock.js';
+
+export interface StackOptions {
+  /** Address every service binds and clients use; default 127.0.0.1. */
+  host?: string;
+  /** 0 picks a free port. */
+  idpPort?: number;
+  signalingPort?: number;
+  /** TURN over UDP/TCP; default 3478, or a free port when taken. */
+  turnPort?: number;
+  /** TURN over TLS; default 443 when it can be bound, else 5349. */
+  turnsPort?: number;
+  /** Where stack.json and the lock live; default ./.zerorange. */
+  stateDir?: string;
+  /** Where the development CA is kept across runs; default the user's data folder. */
+  dataDir?: string;
+  /** Start coturn (default: when installed). */
+  turn?: boolean;
+  /** Peer addresses coturn may relay to besides loopback (e.g. test network namespaces). */
+  allowedPeerIps?: string[];
+  /** Extra browser origins allowed on the signaling socket. */
+  allowedOrigins?: string[];
+  log?: (line: string) => void;
+}
+
+/** What a running stack publishes for apps, tests and scripts (written to stack.json; no secrets). */
+export interface StackInfo {
+  pid: number;
+  startedAt: string;
+  host: string;
+  idp: { issuer: string; clientId: string; audience: string; scopes: string[]; users: { username: string; password: string; name: string }[] };
+  signaling: { url: string; clientConfigUrl: string; signalingUrl: string; metricsUrl: string };
+  turn:
+    | { enabled: true; pid: number; host: string; port: number; tlsPort: number; tlsHost: string; urls: string[]; caCertFile: string; spkiSha256: string; logFile: string }
+    | { enabled: false; reason: string };
+}
+
+export interface Stack {
+  info: StackInfo;
+  infoFile: string;
+  app: App;
+  idp: DevIdp;
+  coturn: CoturnProcess | null;
+  config: ServerConfig;
+  close(): Promise<void>;
+}
+
+export function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'zerorange', 'dev');
+}
+
+async function chooseTurnPorts(host: string, opts: StackOptions, say: (l: string) => void) {
+  let port = opts.turnPort ?? 3478;
+  if (port === 0 || !(await canBindTcp(port, host))) {
+    const free = await freePort(host);
+    if (port !== 0) say(`port ${port} is in use; TURN uses ${free} instead`);
+    port = free;
+  }
+  let tlsPort = opts.turnsPort ?? 443;
+  if (tlsPort === 443 && !(await canBindTcp(443, host))) {
+    say('TURN over TLS cannot bind port 443 here (needs root or CAP_NET_BIND_SERVICE, or it is taken); using 5349');
+    tlsPort = 5349;
+  }
+  if (tlsPort === 0 || !(await canBindTcp(tlsPort, host))) {
+    const free = await freePort(host);
+    if (tlsPort !== 0) say(`port ${tlsPort} is in use; TURN over TLS uses ${free} instead`);
+    tlsPort = free;
+  }
+  return { port, tlsPort };
+}
+
+/** Starts the development IdP, the signaling server and coturn on one address, and writes stack.json. */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const say = opts.log ?? ((line: string) => console.log(line));
+  const host = opts.host ?? '127.0.0.1';
+  const stateDir = resolve(opts.stateDir ?? '.zerorange');
+  const infoFile = join(stateDir, 'stack.json');
+  const release = acquireLock(join(stateDir, 'stack.lock'));
+  const cleanups: (() => Promise<void> | void)[] = [release];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`stack: cleanup failed: ${(err as Error).message}`);
+      }
+    }
+  };
+  try {
+    const idp = await startDevIdp({ host, port: opts.idpPort ?? 0 });
+    cleanups.push(() => idp.close());
+
+    const wantTurn = opts.turn ?? true;
+    const bin = turnserverPath();
+    const turnPorts = wantTurn && bin ? await chooseTurnPorts(host, opts, say) : { port: 3478, tlsPort: 0 };
+    const config = parseConfig({
+      listen: { host, port: opts.signalingPort ?? 0 },
+      idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, scopes: [...DEV_IDP_SCOPES], algorithms: ['ES256'] },
+      // Fresh secrets every run: nothing to leak, nothing to commit.
+      roomToken: { secret: randomBytes(32).toString('base64url') },
+      turn: {
+        secrets: [randomBytes(32).toString('base64url')],
+        host,
+        realm: 'zerorange.dev',
+        stunPort: turnPorts.port,
+        turnPort: turnPorts.port,
+        turnsPort: turnPorts.tlsPort,
+        ...(turnPorts.tlsPort ? { tlsHost: host } : {}),
+      },
+      allowedOrigins: ['app://zerorange', ...(opts.allowedOrigins ?? [])],
+      logLevel: process.env.ZR_LOG_LEVEL ?? 'warn',
+    });
+
+    let coturn: CoturnProcess | null = null;
+    let turnInfo: StackInfo['turn'];
+    if (!wantTurn) {
+      turnInfo = { enabled: false, reason: 'disabled (--no-turn)' };
+    } else if (!bin) {
+      turnInfo = { enabled: false, reason: 'turnserver is not installed' };
+      say('coturn is not installed (Debian/Ubuntu: apt-get install coturn). Continuing with STUN only:');
+      say('  calls work between machines that reach each other directly, but not through firewalls or NAT that need a relay.');
+    } else {
+      const dataDir = opts.dataDir ?? defaultDataDir();
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const ca = await ensureDevCa(join(dataDir, 'ca'));
+      const certDir = mkdtempSync(join(tmpdir(), 'zerorange-turn-cert-'));
+      cleanups.push(() => rmSync(certDir, { recursive: true, force: true }));
+      const cert = await issueDevCertificate({ caDir: join(dataDir, 'ca'), outDir: certDir, hosts: [host, 'localhost'], days: 30 });
+      const text = renderCoturnConfig(config, {
+        certFile: cert.certPath,
+        keyFile: cert.keyPath,
+        listeningIps: [host],
+        relayIps: [host],
+        allowLoopbackPeers: true,
+        allowedPeerIps: [...(host.startsWith('127.') ? [] : [host]), ...(opts.allowedPeerIps ?? [])],
+        minPort: 49152,
+        maxPort: 65535,
+        log: 'stdout',
+      });
+      coturn = await startCoturn({ config: text, host, udpPort: turnPorts.port, tcpPorts: [turnPorts.port, turnPorts.tlsPort], tls: true });
+      cleanups.push(() => coturn?.stop());
+      turnInfo = {
+        enabled: true,
+        pid: coturn.pid,
+        host,
+        port: turnPorts.port,
+        tlsPort: turnPorts.tlsPort,
+        tlsHost: host,
+        urls: [
+          `stun:${host}:${turnPorts.port}`,
+          `turn:${host}:${turnPorts.port}?transport=udp`,
+          `turn:${host}:${turnPorts.port}?transport=tcp`,
+          `turns:${host}:${turnPorts.tlsPort}?transport=tcp`,
+        ],
+        caCertFile: ca.caCertPath,
+        spkiSha256: cert.spkiSha256Base64,
+        logFile: coturn.logFile,
+      };
+    }
+
+    const app = buildApp(config, { logger: pino({ level: config.logLevel }) });
+    cleanups.push(() => app.close(2000));
+    const address = await listen(app);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    const info: StackInfo = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      host,
+      idp: {
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        audience: idp.audience,
+        scopes: idp.scopes,
+        users: idp.users.map((u) => ({ username: u.username, password: u.password, name: u.name })),
+      },
+      signaling: {
+        url,
+        clientConfigUrl: `${url}/v1/client-config`,
+        signalingUrl: `${url.replace(/^http/, 'ws')}/v1/signal`,
+        metricsUrl: `${url}/metrics`,
+      },
+      turn: turnInfo,
+    };
+    writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    cleanups.splice(1, 0, () => rmSync(infoFile, { force: true }));
+    let closing: Promise<void> | undefined;
+    return { info, infoFile, app, idp, coturn, config, close: () => (closing ??= cleanup()) };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+export function describeStack(stack: Stack): string {
+  const { info } = stack;
+  const users = info.idp.users.map((u) => `${u.username} / ${u.password}`).join(', ');
+  const turn = info.turn.enabled
+    ? `TURN         ${info.turn.urls.join('  ')}\n             TLS certificate from the development CA ${info.turn.caCertFile} (SPKI ${info.turn.spkiSha256})`
+    : `TURN         off: ${info.turn.reason}`;
+  return [
+    'ZeroRange development stack',
+    `Identity     ${info.idp.issuer}  (users: ${users})`,
+    `Signaling    ${info.signaling.url}  (socket ${info.signaling.signalingUrl})`,
+    turn,
+    `Stack file   ${stack.infoFile}`,
+  ].join('\n');
+}
+
+/** Stops the stack on the first SIGINT/SIGTERM; a second one exits at once. */
+export function stopOnSignals(stack: Stack, before?: () => Promise<void> | void): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${signal}: stopping the stack…`);
+    void (async () => {
+      await before?.();
+      await stack.close();
+      console.log('stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      host: { type: 'string' },
+      'idp-port': { type: 'string' },
+      'signaling-port': { type: 'string' },
+      'turn-port': { type: 'string' },
+      'turns-port': { type: 'string' },
+      'state-dir': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-turn': { type: 'boolean' },
+      'allowed-peer-ip': { type: 'string', multiple: true },
+      'allowed-origin': { type: 'string', multiple: true },
+    },
+  });
+  const port = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} takes a port number, not ${JSON.stringify(v)}`);
+    return n;
+  };
+  const stack = await startStack({
+    ...(values.host ? { host: values.host } : {}),
+    idpPort: port('idp-port', values['idp-port']) ?? 9400,
+    signalingPort: port('signaling-port', values['signaling-port']) ?? 8787,
+    ...(values['turn-port'] ? { turnPort: port('turn-port', values['turn-port'])! } : {}),
+    ...(values['turns-port'] ? { turnsPort: port('turns-port', values['turns-port'])! } : {}),
+    ...(values['state-dir'] ? { stateDir: values['state-dir'] } : {}),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    turn: !values['no-turn'],
+    allowedPeerIps: values['allowed-peer-ip'] ?? [],
+    allowedOrigins: values['allowed-origin'] ?? [],
+  });
+  stopOnSignals(stack);
+  console.log(describeStack(stack));
+  console.log('Ready. Ctrl-C stops everything.');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    console.error(`stack: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
