@@ -12,7 +12,11 @@ function electronBinary(): { path: string } | { error: string } {
     cwd: process.cwd(),
   });
   if (probe.status === 0 && probe.stdout) return { path: probe.stdout };
-  const reason = (probe.stderr || probe.error?.message || 'unknown error').trim().split('\n').filter((l) => !/^\s+at /.test(l)).slice(-2).join(' ');
+  const lines = (probe.stderr || probe.error?.message || '').split('\n').map((l) => l.trim());
+  // The download failure ("fetch failed") is the cause; electron's own message says what to do about it.
+  const cause = lines.find((l) => /^(TypeError|RequestError|HTTPError|Error): /.test(l) && !l.includes('failed to install'));
+  const advice = lines.find((l) => l.includes('failed to install'))?.replace(/^Error: /, '');
+  const reason = [cause ? `downloading it failed: ${cause.replace(/^\w*Error: /, '')}` : null, advice].filter(Boolean).join('; ') || 'unknown error';
   return { error: reason };
 }
 
