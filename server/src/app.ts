@@ -16,6 +16,7 @@ import type { ServerConfig } from './config.js';
 import { AuthError, createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { KeyedRateLimiter } from './rateLimit.js';
+import { JOIN_PAGE_CSP, renderJoinPage } from './joinPage.js';
 import { RoomPolicy } from './roomPolicy.js';
 import { randomId, RoomTokens } from './roomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
@@ -251,6 +252,21 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       if (draining) throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
       sendJson(res, 200, await join(req, decodeURIComponent(joinMatch[1]!)));
       return 'join';
+    }
+    const pageMatch = /^\/join\/([^/]{1,200})\/?$/.exec(path);
+    if (pageMatch) {
+      only('GET');
+      const room = RoomId.safeParse(decodeURIComponent(pageMatch[1]!));
+      if (!room.success) throw new HttpError(404, 'invalid-room', 'no such room link');
+      const html = renderJoinPage(room.data, baseUrl(req).origin);
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': JOIN_PAGE_CSP,
+        'x-frame-options': 'DENY',
+      });
+      res.end(method === 'HEAD' ? undefined : html);
+      return 'join-page';
     }
     throw new HttpError(404, 'not-found', 'no such endpoint');
   }

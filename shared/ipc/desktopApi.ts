@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClientConfig, JoinResponse } from '../protocol/http.js';
 
 /** Versions the desktop shell reports (diagnostics, about box). */
 export const AppInfo = z.object({
@@ -6,19 +7,139 @@ export const AppInfo = z.object({
   version: z.string(),
   electron: z.string().nullable(),
   chrome: z.string().nullable(),
+  node: z.string().nullable(),
   platform: z.string(),
+  arch: z.string(),
+  packaged: z.boolean(),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
+
+export const UserInfo = z.object({
+  sub: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  username: z.string().nullable(),
+});
+export type UserInfo = z.infer<typeof UserInfo>;
+
+export const ServerInfo = z.object({
+  /** The server's origin, as the user entered it (normalised). */
+  origin: z.string(),
+  config: ClientConfig,
+});
+export type ServerInfo = z.infer<typeof ServerInfo>;
+
+/** Where the refresh token lives. `memory` when the OS has no real keystore: signed in until the app quits. */
+export const TokenStorage = z.enum(['keystore', 'memory']);
+
+export const DesktopState = z.object({
+  server: ServerInfo.nullable(),
+  user: UserInfo.nullable(),
+  /** A sign-in in the system browser is under way. */
+  signingIn: z.boolean(),
+  tokenStorage: TokenStorage,
+  /** Why tokens are kept in memory only, to show the user; null when the keystore is used. */
+  tokenStorageNote: z.string().nullable(),
+  /** Servers the user has chosen to trust (origins). */
+  knownServers: z.array(z.string()),
+});
+export type DesktopState = z.infer<typeof DesktopState>;
+
+/** A join link as main resolved it: where it points, and whether that server is already trusted. */
+export const JoinLinkResolution = z.object({
+  roomId: z.string(),
+  server: z.string(),
+  knownServer: z.boolean(),
+});
+export type JoinLinkResolution = z.infer<typeof JoinLinkResolution>;
+
+/** A link the OS handed to the app (protocol handler, second instance, macOS open-url). */
+export const JoinLinkEvent = z.union([
+  z.object({ ok: z.literal(true), link: JoinLinkResolution }),
+  z.object({ ok: z.literal(false), reason: z.string() }),
+]);
+export type JoinLinkEvent = z.infer<typeof JoinLinkEvent>;
+
+export const DesktopErrorCode = z.enum([
+  'invalid-argument',
+  'unknown-server', // a server the user has not confirmed
+  'server-unreachable',
+  'server-error',
+  'not-signed-in',
+  'sign-in-cancelled',
+  'sign-in-timeout',
+  'sign-in-failed', // the IdP said no (access_denied …) or the flow broke
+  'busy', // another sign-in is under way
+  'forbidden',
+  'room-full',
+  'invalid-room',
+  'rate-limited',
+  'internal',
+]);
+export type DesktopErrorCode = z.infer<typeof DesktopErrorCode>;
+
+export const DesktopError = z.object({ code: DesktopErrorCode, message: z.string() });
+export type DesktopError = z.infer<typeof DesktopError>;
+
+/** Every call resolves to a result: errors cross the bridge as data, not as lossy exceptions. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: DesktopError };
 
 /**
  * The whole IPC contract between the renderer and the main process. The preload exposes one
  * function per method as `window.desktop`; main validates the sender and arguments of each call.
+ * Tokens never cross it: the renderer gets a room token and ICE servers for one join, nothing more.
  */
 export interface DesktopApi {
-  appInfo(): Promise<AppInfo>;
+  appInfo(): Promise<Result<AppInfo>>;
+  getState(): Promise<Result<DesktopState>>;
+  /** Reads a server's published client configuration and remembers the server as trusted. */
+  setServer(url: string): Promise<Result<DesktopState>>;
+  forgetServer(origin: string): Promise<Result<DesktopState>>;
+  /** Sign-in in the system browser (authorization code + PKCE, loopback redirect). */
+  signIn(): Promise<Result<DesktopState>>;
+  cancelSignIn(): Promise<Result<null>>;
+  /** Revokes tokens, ends the IdP session and deletes what was stored. */
+  signOut(): Promise<Result<DesktopState>>;
+  /** Parses a link the user pasted, by the same rules as links from the OS. */
+  resolveLink(text: string): Promise<Result<JoinLinkResolution>>;
+  /** Joins a room on the current server; main calls the server with the access token. */
+  joinRoom(roomId: string): Promise<Result<JoinResponse>>;
+  onStateChanged(callback: (state: DesktopState) => void): () => void;
+  onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
 }
 
-/** IPC channel per method, so preload and main cannot disagree on names. */
+export type DesktopCall = Exclude<keyof DesktopApi, `on${string}`>;
+export type DesktopEvent = Extract<keyof DesktopApi, `on${string}`>;
+
+/** Argument schemas, checked in main for every call (the renderer is not trusted). */
+export const DESKTOP_ARGS = {
+  appInfo: z.tuple([]),
+  getState: z.tuple([]),
+  setServer: z.tuple([z.string().min(1).max(512)]),
+  forgetServer: z.tuple([z.string().min(1).max(512)]),
+  signIn: z.tuple([]),
+  cancelSignIn: z.tuple([]),
+  signOut: z.tuple([]),
+  resolveLink: z.tuple([z.string().min(1).max(2048)]),
+  joinRoom: z.tuple([z.string().min(1).max(64)]),
+} as const satisfies Record<DesktopCall, z.ZodTuple>;
+
+/** IPC channel per call and event, so preload, main and the test bridge cannot disagree on names. */
 export const IPC_CHANNELS = {
   appInfo: 'zerorange:app-info',
+  getState: 'zerorange:get-state',
+  setServer: 'zerorange:set-server',
+  forgetServer: 'zerorange:forget-server',
+  signIn: 'zerorange:sign-in',
+  cancelSignIn: 'zerorange:cancel-sign-in',
+  signOut: 'zerorange:sign-out',
+  resolveLink: 'zerorange:resolve-link',
+  joinRoom: 'zerorange:join-room',
+  onStateChanged: 'zerorange:state-changed',
+  onJoinLink: 'zerorange:join-link',
 } as const satisfies Record<keyof DesktopApi, string>;
+
+export const DESKTOP_CALLS = Object.keys(DESKTOP_ARGS) as DesktopCall[];
+export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink'] as const satisfies readonly DesktopEvent[];
+
+export { JoinResponse };

@@ -179,6 +179,20 @@ describe('signaling server', () => {
     expect(allowed.status).toBe(200);
   });
 
+  it('serves a join page whose button opens the desktop app, and nothing for a bad room', async () => {
+    const res = await fetch(`${h.baseUrl}/join/team-standup`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await res.text();
+    expect(html).toContain(`href="zerorange://join/team-standup?server=${encodeURIComponent(h.baseUrl)}"`);
+    expect(html).toContain('Open in ZeroRange');
+    expect(html).not.toMatch(/<script/i);
+    const bad = await fetch(`${h.baseUrl}/join/%3Cscript%3E`);
+    expect(bad.status).toBe(404);
+    expect(await bad.text()).not.toContain('<script>');
+  });
+
   it('refuses an invalid room id with a clear error', async () => {
     const res = await h.joinHttp('Not_A_Room', await h.accessToken('alice'));
     expect(res.status).toBe(400);

@@ -1,0 +1,111 @@
+import { RoomId } from './protocol/rooms.js';
+
+/** A join link's meaning: which room, on which server (an origin). */
+export interface JoinLink {
+  roomId: string;
+  /** `https://host[:port]` (or `http://` for loopback in development). */
+  server: string;
+}
+
+export type LinkParseResult = { ok: true; link: JoinLink } | { ok: false; reason: string };
+
+export const JOIN_LINK_SCHEME = 'zerorange:';
+const MAX_LINK_LENGTH = 2048;
+
+export interface LinkRules {
+  /** Development only: allow `http://` servers on loopback (127.0.0.0/8, [::1], localhost). */
+  allowInsecureLoopback: boolean;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * Validates a server origin: https (http only for loopback when allowed), no credentials, no path,
+ * query or fragment. Returns the normalised origin.
+ */
+export function parseServerOrigin(raw: string, rules: LinkRules): { ok: true; origin: string } | { ok: false; reason: string } {
+  if (raw.length > 512) return { ok: false, reason: 'the server address is too long' };
+  // The URL parser would silently turn look-alike Unicode host names into punycode: refuse them outright.
+  if (/[^\x21-\x7e]/.test(raw)) return { ok: false, reason: 'the server address has characters outside plain ASCII' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'the server address is not a URL' };
+  }
+  if (url.username || url.password) return { ok: false, reason: 'the server address must not carry credentials' };
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || raw.includes('?') || raw.includes('#')) {
+    return { ok: false, reason: 'the server address must be just https://host[:port]' };
+  }
+  if (url.protocol === 'http:') {
+    if (!(rules.allowInsecureLoopback && isLoopbackHost(url.hostname))) {
+      return { ok: false, reason: 'the server must use https' };
+    }
+  } else if (url.protocol !== 'https:') {
+    return { ok: false, reason: 'the server must use https' };
+  }
+  if (!url.hostname) return { ok: false, reason: 'the server address has no host' };
+  return { ok: true, origin: url.origin };
+}
+
+function checkRoom(raw: string): { ok: true; roomId: string } | { ok: false; reason: string } {
+  const room = RoomId.safeParse(raw);
+  if (!room.success) return { ok: false, reason: `not a room: ${room.error.issues[0]?.message ?? 'invalid room ID'}` };
+  return { ok: true, roomId: room.data };
+}
+
+/**
+ * Parses an untrusted join link: `zerorange://join/<roomId>?server=<origin>` (from the OS) or
+ * `https://<server>/join/<roomId>` (pasted). Anything else is refused with a reason to show.
+ */
+export function parseJoinLink(input: string, rules: LinkRules): LinkParseResult {
+  const raw = input.trim();
+  if (raw.length === 0) return { ok: false, reason: 'the link is empty' };
+  if (raw.length > MAX_LINK_LENGTH) return { ok: false, reason: 'the link is too long' };
+  if (/[^\x21-\x7e]/.test(raw)) return { ok: false, reason: 'the link has characters outside plain ASCII' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'this is not a link' };
+  }
+  if (url.username || url.password) return { ok: false, reason: 'links must not carry credentials' };
+  if (url.hash) return { ok: false, reason: 'the link has an unexpected fragment' };
+
+  if (url.protocol === JOIN_LINK_SCHEME) {
+    // Parsed by hand: how URL treats a custom scheme's "host" differs between runtimes.
+    const match = /^zerorange:\/\/join\/([^/?#]+)\/?(\?[^#]*)?$/i.exec(raw);
+    if (!match) return { ok: false, reason: 'a ZeroRange link looks like zerorange://join/<room>?server=<https address>' };
+    const room = checkRoom(match[1]!);
+    if (!room.ok) return room;
+    const params = new URLSearchParams(match[2] ?? '');
+    const servers = params.getAll('server');
+    if (servers.length !== 1) return { ok: false, reason: 'the link must name exactly one server' };
+    const server = parseServerOrigin(servers[0]!, rules);
+    if (!server.ok) return server;
+    return { ok: true, link: { roomId: room.roomId, server: server.origin } };
+  }
+
+  if (url.protocol === 'https:' || url.protocol === 'http:') {
+    const server = parseServerOrigin(url.origin, rules);
+    if (!server.ok) return server;
+    const match = /^\/join\/([^/]+)\/?$/.exec(url.pathname);
+    if (!match || url.search) return { ok: false, reason: 'a web join link looks like https://<server>/join/<room>' };
+    const room = checkRoom(match[1]!);
+    if (!room.ok) return room;
+    return { ok: true, link: { roomId: room.roomId, server: server.origin } };
+  }
+  return { ok: false, reason: `links of type ${url.protocol} are not ZeroRange links` };
+}
+
+/** The link the OS hands to the app. */
+export function formatJoinLink(link: JoinLink): string {
+  return `zerorange://join/${link.roomId}?server=${encodeURIComponent(link.server)}`;
+}
+
+/** The link people share: opens a page on the server with an "Open in ZeroRange" button. */
+export function formatWebJoinLink(link: JoinLink): string {
+  return `${link.server}/join/${link.roomId}`;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { formatJoinLink, formatWebJoinLink, parseJoinLink, parseServerOrigin } from '../../shared/links.js';
+
+const prod = { allowInsecureLoopback: false };
+const dev = { allowInsecureLoopback: true };
+const ROOM = '0123456789abcdefghjkmnpqrs';
+
+describe('join links', () => {
+  const good: [string, string, { roomId: string; server: string }, boolean][] = [
+    ['protocol link', `zerorange://join/${ROOM}?server=https%3A%2F%2Fsignal.example.com`, { roomId: ROOM, server: 'https://signal.example.com' }, false],
+    ['protocol link, unencoded server', `zerorange://join/${ROOM}?server=https://signal.example.com`, { roomId: ROOM, server: 'https://signal.example.com' }, false],
+    ['protocol link with port and trailing slash', `zerorange://join/team-standup/?server=https://signal.example.com:8443/`, { roomId: 'team-standup', server: 'https://signal.example.com:8443' }, false],
+    ['web link', `https://signal.example.com/join/${ROOM}`, { roomId: ROOM, server: 'https://signal.example.com' }, false],
+    ['web link with default port', `https://signal.example.com:443/join/abc`, { roomId: 'abc', server: 'https://signal.example.com' }, false],
+    ['surrounding whitespace', `  https://signal.example.com/join/abc \n`, { roomId: 'abc', server: 'https://signal.example.com' }, false],
+    ['uppercase scheme', `ZERORANGE://join/abc?server=https://s.example.com`, { roomId: 'abc', server: 'https://s.example.com' }, false],
+    ['IPv6 server', `zerorange://join/abc?server=https://[2001:db8::1]:8443`, { roomId: 'abc', server: 'https://[2001:db8::1]:8443' }, false],
+    ['http on loopback in development', `zerorange://join/abc?server=http://127.0.0.1:8787`, { roomId: 'abc', server: 'http://127.0.0.1:8787' }, true],
+    ['http web link on localhost in development', `http://localhost:8787/join/abc`, { roomId: 'abc', server: 'http://localhost:8787' }, true],
+  ];
+  it.each(good)('accepts a %s', (_name, link, expected, devMode) => {
+    expect(parseJoinLink(link, devMode ? dev : prod)).toEqual({ ok: true, link: expected });
+  });
+
+  const hostile: [string, string, RegExp][] = [
+    ['javascript: URL', 'javascript:alert(1)//zerorange://join/abc', /not ZeroRange links/],
+    ['data: URL', 'data:text/html,<script>alert(1)</script>', /not ZeroRange links|plain ASCII/],
+    ['file: URL', 'file:///etc/passwd', /not ZeroRange links/],
+    ['another custom scheme', 'slack://join/abc?server=https://s.example.com', /not ZeroRange links/],
+    ['protocol link to another action', 'zerorange://settings?server=https://s.example.com', /looks like/],
+    ['path traversal', 'zerorange://join/../../etc?server=https://s.example.com', /not a room|looks like/],
+    ['encoded traversal', 'zerorange://join/%2e%2e%2fetc?server=https://s.example.com', /not a room/],
+    ['web path traversal', 'https://s.example.com/join/../admin', /looks like|not a room/],
+    ['over-long room id', `zerorange://join/${'a'.repeat(65)}?server=https://s.example.com`, /at most 64/],
+    ['uppercase room id', 'zerorange://join/ABC?server=https://s.example.com', /not a room/],
+    ['Cyrillic look-alike in the room', 'zerorange://join/аbc?server=https://s.example.com', /plain ASCII/],
+    ['Cyrillic look-alike in the server', 'zerorange://join/abc?server=https://ехаmple.com', /plain ASCII/],
+    ['punycode-free fullwidth host', 'https://ｅxample.com/join/abc', /plain ASCII/],
+    ['http server in production', 'zerorange://join/abc?server=http://signal.example.com', /https/],
+    ['http loopback server in production', 'zerorange://join/abc?server=http://127.0.0.1:8787', /https/],
+    ['http non-loopback server in development', 'zerorange://join/abc?server=http://10.0.0.5', /https/],
+    ['credentials in the server', 'zerorange://join/abc?server=https://user:pass@s.example.com', /credentials/],
+    ['credentials in a web link', 'https://user@s.example.com/join/abc', /credentials/],
+    ['a server with a path', 'zerorange://join/abc?server=https://s.example.com/evil', /just https/],
+    ['a server with a query', 'zerorange://join/abc?server=https://s.example.com/%3Fx=1', /just https|not a room/],
+    ['two servers', 'zerorange://join/abc?server=https://a.example.com&server=https://b.example.com', /exactly one/],
+    ['no server', 'zerorange://join/abc', /exactly one/],
+    ['a javascript: server', 'zerorange://join/abc?server=javascript:alert(1)', /https/],
+    ['a fragment', 'https://s.example.com/join/abc#x', /fragment/],
+    ['a web link with a query', 'https://s.example.com/join/abc?next=https://evil', /looks like/],
+    ['a web link to another path', 'https://s.example.com/rooms/abc', /looks like/],
+    ['empty', '   ', /empty/],
+    ['not a URL', 'just some words', /plain ASCII|not a link/],
+    ['huge', `https://s.example.com/join/abc?${'x'.repeat(3000)}`, /too long/],
+  ];
+  it.each(hostile)('refuses %s', (name, link, reason) => {
+    const result = parseJoinLink(link, name.includes('in production') ? prod : dev);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toMatch(reason);
+  });
+
+  it('formats links that parse back to the same room and server', () => {
+    const link = { roomId: ROOM, server: 'https://signal.example.com:8443' };
+    expect(parseJoinLink(formatJoinLink(link), prod)).toEqual({ ok: true, link });
+    expect(parseJoinLink(formatWebJoinLink(link), prod)).toEqual({ ok: true, link });
+  });
+
+  it('normalises server origins', () => {
+    expect(parseServerOrigin('https://Signal.Example.COM/', prod)).toEqual({ ok: true, origin: 'https://signal.example.com' });
+    expect(parseServerOrigin('signal.example.com', prod).ok).toBe(false);
+  });
+});
