@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import {
@@ -19,7 +20,10 @@ import { randomId, ReplayGuard, RoomTokenError, type RoomTokenClaims, type RoomT
 type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'kicked';
 
 interface Peer {
-  readonly id: string;
+  /** Connection id, for logs. */
+  readonly conn: string;
+  /** Peer id in the room: random, or stable across reconnects when the client names its call (clientId). */
+  id: string;
   readonly ws: WebSocket;
   readonly ip: string;
   log: Logger;
@@ -53,6 +57,8 @@ export interface HubDeps {
   log: Logger;
   audit: (event: string, fields: Record<string, unknown>) => void;
   issueIce: (sid: string, trigger: 'join' | 'refresh') => IssuedIce;
+  /** Key for stable peer ids; stable across restarts so a call survives a server restart. */
+  peerIdKey: string;
   now?: () => number;
 }
 
@@ -90,6 +96,7 @@ export class SignalingHub {
   accept(ws: WebSocket, ip: string, onClosed: () => void): void {
     const id = randomId(12);
     const peer: Peer = {
+      conn: id,
       id,
       ws,
       ip,
@@ -160,7 +167,7 @@ export class SignalingHub {
     switch (msg.type) {
       case 'join':
         if (peer.state !== 'pending') return this.refuse(peer, 'already-joined', 'this socket has joined already');
-        void this.join(peer, msg.v, msg.roomToken);
+        void this.join(peer, msg.v, msg.roomToken, msg.clientId);
         return;
       case 'ping':
         this.send(peer, { type: 'pong', id: msg.id });
@@ -177,7 +184,15 @@ export class SignalingHub {
     }
   }
 
-  private async join(peer: Peer, version: number, token: string): Promise<void> {
+  /**
+   * A client that names its call keeps one peer id across reconnects (and server restarts): the id is
+   * derived from the room, the verified subject and that name, so nobody else can take it over.
+   */
+  private peerIdFor(room: string, sub: string, clientId: string): string {
+    return createHmac('sha256', this.deps.peerIdKey).update(`peer-id\0${room}\0${sub}\0${clientId}`).digest().subarray(0, 16).toString('base64url');
+  }
+
+  private async join(peer: Peer, version: number, token: string, clientId: string | undefined): Promise<void> {
     peer.state = 'joining';
     if (version !== PROTOCOL_VERSION) {
       return this.fatal(peer, 'unsupported-version', `this server speaks protocol version ${PROTOCOL_VERSION}`);
@@ -187,19 +202,22 @@ export class SignalingHub {
       claims = await this.deps.roomTokens.verify(token);
     } catch (err) {
       const reason = err instanceof RoomTokenError ? err.reason : 'invalid';
-      this.deps.audit('room-token.rejected', { conn: peer.id, ip: peer.ip, reason });
+      this.deps.audit('room-token.rejected', { conn: peer.conn, ip: peer.ip, reason });
       this.deps.metrics.joins.inc({ stage: 'socket', outcome: `token-${reason}` });
       return this.fatal(peer, 'unauthorized', `room token ${reason === 'expired' ? 'has expired' : 'is invalid'}`);
     }
     if (peer.state !== 'joining') return; // closed while verifying
     if (!this.replay.claim(claims.jti, claims.exp)) {
-      this.deps.audit('room-token.rejected', { conn: peer.id, ip: peer.ip, sub: claims.sub, room: claims.room, reason: 'replayed' });
+      this.deps.audit('room-token.rejected', { conn: peer.conn, ip: peer.ip, sub: claims.sub, room: claims.room, reason: 'replayed' });
       this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'replayed' });
       return this.fatal(peer, 'token-replayed', 'this room token has been used already; join again');
     }
     let room = this.rooms.get(claims.room);
-    if (room && room.peers.size >= this.deps.config.rooms.maxPeers) {
-      this.deps.audit('join.denied', { conn: peer.id, sub: claims.sub, room: claims.room, reason: 'room-full' });
+    const peerId = clientId ? this.peerIdFor(claims.room, claims.sub, clientId) : peer.id;
+    // The same call reconnecting: its old socket (perhaps half-open) gives way, keeping the peer id.
+    const replaced = room?.peers.get(peerId);
+    if (room && room.peers.size - (replaced ? 1 : 0) >= this.deps.config.rooms.maxPeers) {
+      this.deps.audit('join.denied', { conn: peer.conn, sub: claims.sub, room: claims.room, reason: 'room-full' });
       this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'room-full' });
       return this.fatal(peer, 'room-full', `the room is full (${this.deps.config.rooms.maxPeers} people)`);
     }
@@ -209,10 +227,16 @@ export class SignalingHub {
       this.deps.metrics.rooms.set(this.rooms.size);
     }
     clearTimeout(peer.joinTimer);
+    if (replaced) {
+      room.peers.delete(peerId);
+      replaced.room = undefined;
+      this.fatal(replaced, 'session-replaced', 'this call continued on a new connection');
+    }
+    peer.id = peerId;
     peer.claims = claims;
     peer.room = room;
     peer.state = 'joined';
-    peer.log = peer.log.child({ room: room.id, sub: claims.sub, peer: peer.id });
+    peer.log = peer.log.child({ room: room.id, sub: claims.sub, peer: peer.id, resumed: Boolean(replaced) });
     peer.iceRefreshAt = (claims.iceExp - this.deps.config.turn.refreshBeforeSeconds) * 1000;
     const self: PeerInfo = { peerId: peer.id, name: claims.name };
     const others = [...room.peers.values()].map((p) => ({ peerId: p.id, name: p.claims!.name }));
@@ -227,7 +251,7 @@ export class SignalingHub {
     });
     for (const other of room.peers.values()) if (other !== peer) this.send(other, { type: 'peer-joined', peer: self });
     this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'joined' });
-    this.deps.audit('session.joined', { conn: peer.id, sub: claims.sub, room: room.id, peers: room.peers.size });
+    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peers: room.peers.size });
     peer.log.info('joined room');
     // A token used late carries credentials that are about to expire: refresh at once.
     if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
@@ -254,10 +278,10 @@ export class SignalingHub {
     peer.refusedForRate += 1;
     // A client that keeps flooding after being told is cut off rather than served errors forever.
     if (peer.refusedForRate > this.limits.messageBurst) {
-      this.deps.audit('session.rate-limited', { conn: peer.id, ip: peer.ip, sub: peer.claims?.sub, disconnected: true });
+      this.deps.audit('session.rate-limited', { conn: peer.conn, ip: peer.ip, sub: peer.claims?.sub, disconnected: true });
       return this.fatal(peer, 'rate-limited', 'too many messages; disconnected');
     }
-    if (peer.refusedForRate === 1) this.deps.audit('session.rate-limited', { conn: peer.id, ip: peer.ip, sub: peer.claims?.sub });
+    if (peer.refusedForRate === 1) this.deps.audit('session.rate-limited', { conn: peer.conn, ip: peer.ip, sub: peer.claims?.sub });
     this.refuse(peer, 'rate-limited', 'too many messages; slow down');
   }
 
@@ -293,7 +317,7 @@ export class SignalingHub {
     if (ws.bufferedAmount > this.limits.sendQueueBytes) {
       if (peer.state === 'closed') return;
       this.countRejection('slow-consumer');
-      this.deps.audit('session.slow-consumer', { conn: peer.id, sub: peer.claims?.sub, buffered: ws.bufferedAmount });
+      this.deps.audit('session.slow-consumer', { conn: peer.conn, sub: peer.claims?.sub, buffered: ws.bufferedAmount });
       peer.leaveReason = 'kicked';
       this.removeFromRoom(peer);
       peer.state = 'closed';
@@ -312,7 +336,9 @@ export class SignalingHub {
 
   private removeFromRoom(peer: Peer): void {
     const room = peer.room;
-    if (!room || !room.peers.delete(peer.id)) return;
+    // Identity check: a replaced socket must not remove the connection that took over its id.
+    if (!room || room.peers.get(peer.id) !== peer) return;
+    room.peers.delete(peer.id);
     peer.room = undefined;
     for (const other of room.peers.values()) {
       this.send(other, { type: 'peer-left', peerId: peer.id, reason: peer.leaveReason });
@@ -321,7 +347,7 @@ export class SignalingHub {
       this.rooms.delete(room.id);
       this.deps.metrics.rooms.set(this.rooms.size);
     }
-    this.deps.audit('session.left', { conn: peer.id, sub: peer.claims?.sub, room: room.id, reason: peer.leaveReason });
+    this.deps.audit('session.left', { conn: peer.conn, sub: peer.claims?.sub, room: room.id, reason: peer.leaveReason });
   }
 
   private onClose(peer: Peer, code: number): void {

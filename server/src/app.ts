@@ -114,7 +114,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     return { iceServers: buildIceServers(turnEndpoints, credential), expiresAt: credential.expiresAt };
   };
 
-  const hub = new SignalingHub({ config, roomTokens, metrics, log, audit, issueIce, now });
+  const hub = new SignalingHub({ config, roomTokens, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   let draining = false;
 
   const clientIp = (req: IncomingMessage): string => {

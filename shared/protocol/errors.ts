@@ -19,6 +19,7 @@ export const ErrorCode = z.enum([
   'origin-not-allowed',
   'too-many-connections',
   'slow-consumer',
+  'session-replaced', // the same call reconnected on another socket
   'server-shutdown',
   'not-found',
   'internal',
@@ -43,10 +44,11 @@ export const CLOSE_CODE: Partial<Record<ErrorCode, number>> = {
   'unsupported-version': 4426,
   'rate-limited': 4429,
   'slow-consumer': 4430,
+  'session-replaced': 4412,
   'message-too-large': 1009,
   'server-shutdown': 1001,
   internal: 1011,
 };
 
 /** Close codes after which reconnecting with the same credentials is pointless. */
-export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4409, 4410, 4426];
+export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4409, 4410, 4412, 4426];

@@ -50,6 +50,11 @@ export const JoinMessage = z.object({
   type: z.literal('join'),
   v: z.number().int(),
   roomToken: z.string().min(1).max(4096),
+  /**
+   * A random name the client gives its call and reuses when it reconnects: the server then keeps its
+   * peer id, so the other peers keep their peer connections to it.
+   */
+  clientId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'clientId is 16-64 base64url characters').optional(),
 });
 export const SignalToMessage = z.object({
   type: z.literal('signal'),

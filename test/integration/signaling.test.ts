@@ -88,6 +88,36 @@ describe('signaling server', () => {
     expect((await bob.socket.closed).code).toBe(1000);
   });
 
+  it('keeps the peer id of a call that reconnects, replacing its old socket without a peer-left', async () => {
+    const r = nextRoom();
+    const clientId = 'call-0123456789abcdef';
+    const alice = track(await h.connect(r, 'alice', { clientId }));
+    const bob = track(await h.connect(r, 'bob'));
+    await alice.socket.next('peer-joined');
+    // Alice's network changes: a new socket for the same call while the old one still looks open.
+    const again = track(await h.connect(r, 'alice', { clientId }));
+    expect(again.welcome.self.peerId).toBe(alice.welcome.self.peerId);
+    expect(again.welcome.peers).toEqual([bob.welcome.self]);
+    expect(await alice.socket.next('error')).toMatchObject({ code: 'session-replaced', fatal: true });
+    expect((await alice.socket.closed).code).toBe(4412);
+    expect(await bob.socket.next('peer-joined')).toMatchObject({ peer: { peerId: alice.welcome.self.peerId } });
+    // Signals to that id reach the new socket; no peer-left was sent.
+    bob.socket.send({ type: 'signal', to: alice.welcome.self.peerId, data: { kind: 'restart' } });
+    expect(await again.socket.next('signal')).toMatchObject({ from: bob.welcome.self.peerId });
+    await bob.socket.ping();
+    expect(bob.socket.pending().filter((m) => m.type === 'peer-left')).toEqual([]);
+  });
+
+  it('derives peer ids from the verified user: the same clientId gives another user another id', async () => {
+    const r = nextRoom();
+    const clientId = 'call-fedcba9876543210';
+    const alice = track(await h.connect(r, 'alice', { clientId }));
+    const carol = track(await h.connect(r, 'carol', { clientId }));
+    expect(carol.welcome.self.peerId).not.toBe(alice.welcome.self.peerId);
+    expect(carol.welcome.peers).toEqual([alice.welcome.self]);
+    await alice.socket.ping();
+  });
+
   it('keeps rooms apart: a client cannot reach a peer in another room', async () => {
     const alice = track(await h.connect(nextRoom(), 'alice'));
     const carol = track(await h.connect(nextRoom(), 'carol'));

@@ -77,10 +77,10 @@ export class SignalingHarness {
   }
 
   /** Joins over HTTP, opens the socket and waits for `welcome`. */
-  async connect(room: string, username: 'alice' | 'bob' | 'carol', opts: { autoPong?: boolean } = {}) {
+  async connect(room: string, username: 'alice' | 'bob' | 'carol', opts: { autoPong?: boolean; clientId?: string } = {}) {
     const joined = await this.join(room, username);
     const socket = await TestSocket.open(joined.signalingUrl, opts);
-    socket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken: joined.roomToken });
+    socket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken: joined.roomToken, ...(opts.clientId ? { clientId: opts.clientId } : {}) });
     const welcome = await socket.next('welcome');
     return { socket, welcome, joined };
   }
