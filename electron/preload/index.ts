@@ -20,6 +20,7 @@ const api: DesktopApi = {
   signOut: () => ipcRenderer.invoke(IPC_CHANNELS.signOut),
   resolveLink: (text) => ipcRenderer.invoke(IPC_CHANNELS.resolveLink, text),
   joinRoom: (roomId) => ipcRenderer.invoke(IPC_CHANNELS.joinRoom, roomId),
+  takeJoinLinks: () => ipcRenderer.invoke(IPC_CHANNELS.takeJoinLinks),
   onStateChanged: (callback) => subscribe(IPC_CHANNELS.onStateChanged, callback),
   onJoinLink: (callback) => subscribe(IPC_CHANNELS.onJoinLink, callback),
 };

@@ -104,6 +104,11 @@ export interface DesktopApi {
   resolveLink(text: string): Promise<Result<JoinLinkResolution>>;
   /** Joins a room on the current server; main calls the server with the access token. */
   joinRoom(roomId: string): Promise<Result<JoinResponse>>;
+  /**
+   * Links the OS delivered before the renderer was listening (cold start, macOS open-url). The
+   * renderer calls this once after subscribing with onJoinLink; later links arrive through the event.
+   */
+  takeJoinLinks(): Promise<Result<JoinLinkEvent[]>>;
   onStateChanged(callback: (state: DesktopState) => void): () => void;
   onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
 }
@@ -122,6 +127,7 @@ export const DESKTOP_ARGS = {
   signOut: z.tuple([]),
   resolveLink: z.tuple([z.string().min(1).max(2048)]),
   joinRoom: z.tuple([z.string().min(1).max(64)]),
+  takeJoinLinks: z.tuple([]),
 } as const satisfies Record<DesktopCall, z.ZodTuple>;
 
 /** IPC channel per call and event, so preload, main and the test bridge cannot disagree on names. */
@@ -135,6 +141,7 @@ export const IPC_CHANNELS = {
   signOut: 'zerorange:sign-out',
   resolveLink: 'zerorange:resolve-link',
   joinRoom: 'zerorange:join-room',
+  takeJoinLinks: 'zerorange:take-join-links',
   onStateChanged: 'zerorange:state-changed',
   onJoinLink: 'zerorange:join-link',
 } as const satisfies Record<keyof DesktopApi, string>;

@@ -1,0 +1,287 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  AppInfo,
+  DesktopApi,
+  DesktopCall,
+  DesktopError,
+  DesktopErrorCode,
+  DesktopState,
+  JoinLinkEvent,
+  JoinLinkResolution,
+  Result,
+  ServerInfo,
+} from '../../shared/ipc/desktopApi.js';
+import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
+import { ClientConfig, ErrorBody, JoinResponse, RoomId } from '../../shared/protocol/index.js';
+import { AuthSession } from './auth/authSession.js';
+import { AuthError } from './auth/oidcFlow.js';
+import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
+
+export interface DesktopServiceDeps {
+  appInfo: () => AppInfo;
+  /** Opens a URL in the system browser (main's guarded shell.openExternal). */
+  openExternal: (url: string) => Promise<void>;
+  safeStorage: SafeStorageLike;
+  userDataDir: string;
+  platform: NodeJS.Platform;
+  /** Development only: http servers and issuers on loopback. */
+  allowInsecureLoopback: boolean;
+  fetch?: typeof fetch;
+  loginTimeoutMs?: number;
+}
+
+type Calls = { [K in DesktopCall]: DesktopApi[K] };
+type Events = { state: DesktopState; 'join-link': JoinLinkEvent };
+
+export interface DesktopService extends Calls {
+  subscribe<E extends keyof Events>(event: E, callback: (payload: Events[E]) => void): () => void;
+  /** A link from the OS (argv, second instance, open-url): parsed here, queued until someone listens. */
+  handleIncomingLink(raw: string): void;
+  dispose(): Promise<void>;
+}
+
+class ServiceError extends Error {
+  constructor(
+    readonly code: DesktopErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HTTP_ERRORS: Record<number, DesktopErrorCode> = { 400: 'invalid-room', 401: 'not-signed-in', 403: 'forbidden', 409: 'room-full', 429: 'rate-limited' };
+
+interface Persisted {
+  current: string | null;
+  known: string[];
+}
+
+/** Everything the renderer may ask of main, as plain async calls returning results. Tokens stay in here. */
+export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
+  const fetchImpl = deps.fetch ?? fetch;
+  const rules = { allowInsecureLoopback: deps.allowInsecureLoopback };
+  mkdirSync(deps.userDataDir, { recursive: true });
+  const store = createTokenStore({ safeStorage: deps.safeStorage, dir: join(deps.userDataDir, 'sessions'), platform: deps.platform });
+  const settingsFile = join(deps.userDataDir, 'servers.json');
+  const persisted = loadPersisted(settingsFile);
+  const listeners: { [E in keyof Events]: Set<(p: Events[E]) => void> } = { state: new Set(), 'join-link': new Set() };
+  const pendingLinks: JoinLinkEvent[] = [];
+  // Until the renderer has taken the queue once, links wait in it rather than go out unheard.
+  let linksTaken = false;
+  let server: ServerInfo | null = null;
+  let session: AuthSession | null = null;
+  let unsubscribeSession: (() => void) | null = null;
+  let ready: Promise<void> = Promise.resolve();
+
+  function state(): DesktopState {
+    return {
+      server,
+      user: session?.user ?? null,
+      signingIn: session?.signingIn ?? false,
+      tokenStorage: store.mode,
+      tokenStorageNote: store.note,
+      knownServers: [...persisted.known],
+    };
+  }
+
+  function emit<E extends keyof Events>(event: E, payload: Events[E]): void {
+    for (const cb of listeners[event]) cb(payload);
+  }
+  const emitState = () => emit('state', state());
+
+  function save(): void {
+    const tmp = `${settingsFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(persisted, null, 2), { mode: 0o600 });
+    renameSync(tmp, settingsFile);
+  }
+
+  async function fetchClientConfig(origin: string): Promise<ClientConfig> {
+    let res: Response;
+    try {
+      res = await fetchImpl(`${origin}/v1/client-config`, { signal: AbortSignal.timeout(10_000) });
+    } catch {
+      throw new ServiceError('server-unreachable', `cannot reach ${origin}`);
+    }
+    if (!res.ok) throw new ServiceError('server-error', `${origin} answered ${res.status}: is it a ZeroRange server?`);
+    const parsed = ClientConfig.safeParse(await res.json().catch(() => null));
+    if (!parsed.success) throw new ServiceError('server-error', `${origin} did not send a ZeroRange client configuration`);
+    return parsed.data;
+  }
+
+  async function connect(origin: string): Promise<void> {
+    const config = await fetchClientConfig(origin);
+    unsubscribeSession?.();
+    session?.dispose();
+    server = { origin, config };
+    session = new AuthSession({
+      server: origin,
+      config,
+      store,
+      openExternal: deps.openExternal,
+      allowInsecureLoopback: deps.allowInsecureLoopback,
+      ...(deps.loginTimeoutMs ? { loginTimeoutMs: deps.loginTimeoutMs } : {}),
+    });
+    unsubscribeSession = session.onChange(emitState);
+    if (!persisted.known.includes(origin)) persisted.known.push(origin);
+    persisted.current = origin;
+    save();
+    emitState();
+    await session.restore().catch(() => null);
+    emitState();
+  }
+
+  function requireSession(): AuthSession {
+    if (!session || !server) throw new ServiceError('unknown-server', 'connect to a server first');
+    return session;
+  }
+
+  async function joinRoom(roomId: string): Promise<JoinResponse> {
+    const room = RoomId.safeParse(roomId);
+    if (!room.success) throw new ServiceError('invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
+    const auth = requireSession();
+    if (!auth.user) throw new ServiceError('not-signed-in', 'sign in first');
+    const post = async (token: string) => {
+      try {
+        return await fetchImpl(`${server!.origin}/v1/rooms/${room.data}/join`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch {
+        throw new ServiceError('server-unreachable', `cannot reach ${server!.origin}`);
+      }
+    };
+    let res = await post(await auth.getAccessToken());
+    // The server may see an access token as expired before we do (clock skew, revocation): refresh once.
+    if (res.status === 401) res = await post(await auth.handleUnauthorized());
+    const body: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = ErrorBody.safeParse(body);
+      const code = HTTP_ERRORS[res.status] ?? 'server-error';
+      throw new ServiceError(code, err.success ? err.data.error.message : `the server answered ${res.status}`);
+    }
+    const joined = JoinResponse.safeParse(body);
+    if (!joined.success) throw new ServiceError('server-error', 'the server sent an unexpected join response');
+    return joined.data;
+  }
+
+  function resolve(text: string): JoinLinkResolution {
+    const trimmed = text.trim();
+    // A bare room ID means the current server.
+    if (RoomId.safeParse(trimmed).success) {
+      const origin = requireSession() && server!.origin;
+      return { roomId: trimmed, server: origin, knownServer: true };
+    }
+    const parsed = parseJoinLink(trimmed, rules);
+    if (!parsed.ok) throw new ServiceError('invalid-argument', parsed.reason);
+    return { ...parsed.link, knownServer: persisted.known.includes(parsed.link.server) };
+  }
+
+  async function run<T>(fn: () => Promise<T> | T): Promise<Result<T>> {
+    try {
+      await ready;
+      return { ok: true, value: await fn() };
+    } catch (err) {
+      return { ok: false, error: toError(err) };
+    }
+  }
+
+  if (persisted.current) {
+    const origin = persisted.current;
+    // Reconnect to the last server in the background; calls wait for it.
+    ready = connect(origin).catch(() => {
+      server = null;
+      emitState();
+    });
+  }
+
+  return {
+    appInfo: () => run(() => deps.appInfo()),
+    getState: () => run(state),
+    setServer: (url) =>
+      run(async () => {
+        const origin = parseServerOrigin(url.trim(), rules);
+        if (!origin.ok) throw new ServiceError('invalid-argument', origin.reason);
+        await connect(origin.origin);
+        return state();
+      }),
+    forgetServer: (origin) =>
+      run(async () => {
+        if (server?.origin === origin) {
+          await session?.signOut().catch(() => undefined);
+          unsubscribeSession?.();
+          session?.dispose();
+          session = null;
+          server = null;
+          persisted.current = null;
+        }
+        await store.clear(origin);
+        persisted.known = persisted.known.filter((o) => o !== origin);
+        save();
+        emitState();
+        return state();
+      }),
+    signIn: () =>
+      run(async () => {
+        await requireSession().signIn();
+        return state();
+      }),
+    cancelSignIn: () =>
+      run(() => {
+        session?.cancelSignIn();
+        return null;
+      }),
+    signOut: () =>
+      run(async () => {
+        await requireSession().signOut();
+        emitState();
+        return state();
+      }),
+    resolveLink: (text) => run(() => resolve(text)),
+    joinRoom: (roomId) => run(() => joinRoom(roomId)),
+    takeJoinLinks: () =>
+      run(() => {
+        linksTaken = true;
+        return pendingLinks.splice(0);
+      }),
+    subscribe(event, callback) {
+      listeners[event].add(callback);
+      return () => {
+        listeners[event].delete(callback);
+      };
+    },
+    handleIncomingLink(raw) {
+      const parsed = parseJoinLink(raw, rules);
+      const event: JoinLinkEvent = parsed.ok
+        ? { ok: true, link: { ...parsed.link, knownServer: persisted.known.includes(parsed.link.server) } }
+        : { ok: false, reason: parsed.reason };
+      if (!linksTaken) pendingLinks.push(event);
+      else emit('join-link', event);
+    },
+    async dispose() {
+      unsubscribeSession?.();
+      session?.dispose();
+      for (const set of Object.values(listeners)) set.clear();
+    },
+  };
+}
+
+function toError(err: unknown): DesktopError {
+  if (err instanceof ServiceError || err instanceof AuthError) return { code: err.code, message: err.message };
+  return { code: 'internal', message: 'something went wrong in the app; see the diagnostics' };
+}
+
+function loadPersisted(file: string): Persisted {
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<Persisted>;
+    // The file is ours, but it is still input: keep only origins that pass today's rules.
+    const known = Array.isArray(raw.known)
+      ? raw.known.filter((o): o is string => typeof o === 'string' && parseServerOrigin(o, { allowInsecureLoopback: true }).ok)
+      : [];
+    const current = typeof raw.current === 'string' && known.includes(raw.current) ? raw.current : null;
+    return { current, known };
+  } catch {
+    return { current: null, known: [] };
+  }
+}
