@@ -1,10 +1,37 @@
-import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import { UnknownServerDialog } from './components/UnknownServerDialog.js';
+import { ConnectScreen } from './screens/ConnectScreen.js';
+import { HomeScreen } from './screens/HomeScreen.js';
+import { RoomScreen } from './screens/RoomScreen.js';
+import { SettingsScreen } from './screens/SettingsScreen.js';
+import { SignedOutScreen } from './screens/SignedOutScreen.js';
+import { CannotStartScreen, StartingScreen } from './screens/StartupScreens.js';
+import { selectScreen, useAppStore, type Screen } from './store/index.js';
+
+function CurrentScreen({ screen }: { screen: Screen }) {
+  switch (screen) {
+    case 'starting':
+      return <StartingScreen />;
+    case 'cannot-start':
+      return <CannotStartScreen />;
+    case 'connect':
+      return <ConnectScreen />;
+    case 'signed-out':
+      return <SignedOutScreen />;
+    case 'home':
+      return <HomeScreen />;
+    case 'room':
+      return <RoomScreen />;
+    case 'settings':
+      return <SettingsScreen />;
+  }
+}
 
 export function App() {
+  const screen = useAppStore(selectScreen);
   return (
-    <main>
-      <h1>ZeroRange</h1>
-      <p>Signaling protocol v{PROTOCOL_VERSION}</p>
-    </main>
+    <>
+      <CurrentScreen screen={screen} />
+      {screen !== 'starting' && screen !== 'cannot-start' && <UnknownServerDialog />}
+    </>
   );
 }

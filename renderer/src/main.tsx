@@ -1,6 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
+import { useAppStore } from './store/index.js';
+import './styles.css';
+
+// Outside React: effects run twice under StrictMode, and the subscriptions belong to the store anyway.
+void useAppStore.getState().bootstrap();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -62,8 +62,8 @@ async function signIn(h: Harness, username = 'alice'): Promise<void> {
   const user = stack.info.idp.users.find((u) => u.username === username)!;
   h.systemBrowser.user = user;
   await h.page.getByLabel('Server address').fill(stack.info.signaling.url);
-  await h.page.getByRole('button', { name: 'Connect' }).click();
-  await h.page.getByRole('button', { name: 'Sign in' }).click();
+  await h.page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await h.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(h.page.getByText(`Signed in as ${user.name}`)).toBeVisible();
 }
 
@@ -81,7 +81,7 @@ test('signs in through the IdP in the system browser, joins by link and signs ou
     expect(leaked).not.toMatch(/eyJ/);
 
     await page.getByRole('button', { name: 'New room' }).click();
-    const link = await page.getByLabel('Room link').inputValue();
+    const link = await page.getByLabel('Room link', { exact: true }).inputValue();
     const match = new RegExp(`^${stack.info.signaling.url}/join/([0-9a-z]{26})$`).exec(link);
     expect(match, link).not.toBeNull();
 
@@ -93,12 +93,12 @@ test('signs in through the IdP in the system browser, joins by link and signs ou
 
     // A pasted web link.
     await page.getByLabel('Room link or ID').fill(`${stack.info.signaling.url}/join/team-standup`);
-    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Room team-standup' })).toBeVisible();
     await page.getByRole('button', { name: 'Leave' }).click();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
     expect((await h.service.getState()).ok && (await h.service.getState())).toMatchObject({ value: { user: null } });
     // Nothing of the session is left on disk.
     expect(await readdir(path.join(h.userData, 'sessions')).catch(() => [])).toEqual([]);
@@ -116,7 +116,7 @@ test('a malformed link changes nothing and says why', async ({ page }) => {
     await expect(page.getByText('Signed in as Bob Berger')).toBeVisible();
 
     await page.getByLabel('Room link or ID').fill('javascript:alert(1)');
-    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText(/not ZeroRange links|link/i);
     await expect(page.getByText('Signed in as Bob Berger')).toBeVisible();
   } finally {
@@ -139,7 +139,7 @@ test('a link to an unknown server asks first, and sends it nothing unless confir
     const dialog = page.getByRole('dialog', { name: 'Open a link to another server?' });
     await expect(dialog).toBeVisible();
     await expect(dialog).toContainText(otherOrigin);
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
     await expect(dialog).toBeHidden();
     await expect(page.getByText('Signed in as Carol Castro')).toBeVisible();
     expect(requests).toEqual([]);

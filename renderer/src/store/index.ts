@@ -1,0 +1,46 @@
+import { create } from 'zustand';
+import { createStore } from 'zustand/vanilla';
+import type { DesktopApi } from '../../../shared/ipc/desktopApi.js';
+import { createDesktopClient, windowDesktopApi } from '../desktop.js';
+import { createRoomSlice, initialRoomState } from './roomSlice.js';
+import { createSessionSlice, initialSessionState } from './sessionSlice.js';
+import type { AppState, SliceCreator, StoreDeps } from './types.js';
+import { createUiSlice, initialUiState } from './uiSlice.js';
+
+export interface AppStoreOptions {
+  /** Defaults to crypto.getRandomValues. */
+  fillRandom?: StoreDeps['fillRandom'];
+}
+
+// Slices are combined here, and only here would middleware go (none is needed yet).
+function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCreator<AppState> {
+  const deps: StoreDeps = {
+    desktop: createDesktopClient(desktop),
+    // generateRoomId always passes a fresh ArrayBuffer-backed array; the DOM typing wants to be told.
+    fillRandom: options.fillRandom ?? ((bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>)),
+  };
+  const session = createSessionSlice(deps);
+  const ui = createUiSlice();
+  const room = createRoomSlice(deps);
+  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a) });
+}
+
+/** A store talking to the given bridge: what tests use, with a fake one. */
+export function createAppStore(desktop: DesktopApi, options?: AppStoreOptions) {
+  return createStore<AppState>()(appState(desktop, options));
+}
+export type AppStore = ReturnType<typeof createAppStore>;
+
+/** The app's store, on `window.desktop`. React reads it through selectors; other code uses getState(). */
+export const useAppStore = create<AppState>()(appState(windowDesktopApi));
+
+/** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */
+export function resetAppStore(): void {
+  useAppStore.getState().shutdown();
+  useAppStore.setState({ session: initialSessionState, ui: initialUiState, room: initialRoomState });
+}
+
+export type { AppError, AppState } from './types.js';
+export * from './roomSlice.js';
+export * from './sessionSlice.js';
+export * from './uiSlice.js';
