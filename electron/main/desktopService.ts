@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NetworkPolicy } from '../../shared/ipc/desktopApi.js';
 import type {
   AppInfo,
   DesktopApi,
@@ -17,6 +18,7 @@ import { ClientConfig, ErrorBody, JoinResponse, RoomId } from '../../shared/prot
 import { AuthSession } from './auth/authSession.js';
 import { AuthError } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
+import { NetworkRecords } from './networkRecords.js';
 
 export interface DesktopServiceDeps {
   appInfo: () => AppInfo;
@@ -29,6 +31,8 @@ export interface DesktopServiceDeps {
   allowInsecureLoopback: boolean;
   fetch?: typeof fetch;
   loginTimeoutMs?: number;
+  /** os.networkInterfaces, for the per-network record. */
+  networkInterfaces: () => NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
@@ -55,6 +59,7 @@ const HTTP_ERRORS: Record<number, DesktopErrorCode> = { 400: 'invalid-room', 401
 interface Persisted {
   current: string | null;
   known: string[];
+  networkPolicy: NetworkPolicy;
 }
 
 /** Everything the renderer may ask of main, as plain async calls returning results. Tokens stay in here. */
@@ -65,6 +70,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const store = createTokenStore({ safeStorage: deps.safeStorage, dir: join(deps.userDataDir, 'sessions'), platform: deps.platform });
   const settingsFile = join(deps.userDataDir, 'servers.json');
   const persisted = loadPersisted(settingsFile);
+  const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
   const listeners: { [E in keyof Events]: Set<(p: Events[E]) => void> } = { state: new Set(), 'join-link': new Set() };
   const pendingLinks: JoinLinkEvent[] = [];
   // Until the renderer has taken the queue once, links wait in it rather than go out unheard.
@@ -82,6 +88,8 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       tokenStorage: store.mode,
       tokenStorageNote: store.note,
       knownServers: [...persisted.known],
+      networkPolicy: persisted.networkPolicy,
+      restrictiveNetwork: networks.current().record?.restrictive ?? false,
     };
   }
 
@@ -240,6 +248,25 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       }),
     resolveLink: (text) => run(() => resolve(text)),
     joinRoom: (roomId) => run(() => joinRoom(roomId)),
+    setNetworkPolicy: (policy) =>
+      run(() => {
+        persisted.networkPolicy = policy;
+        save();
+        emitState();
+        return state();
+      }),
+    rememberNetwork: (restrictive) =>
+      run(() => {
+        networks.remember(restrictive);
+        emitState();
+        return state();
+      }),
+    forgetNetworks: () =>
+      run(() => {
+        networks.forgetAll();
+        emitState();
+        return state();
+      }),
     takeJoinLinks: () =>
       run(() => {
         linksTaken = true;
@@ -280,8 +307,9 @@ function loadPersisted(file: string): Persisted {
       ? raw.known.filter((o): o is string => typeof o === 'string' && parseServerOrigin(o, { allowInsecureLoopback: true }).ok)
       : [];
     const current = typeof raw.current === 'string' && known.includes(raw.current) ? raw.current : null;
-    return { current, known };
+    const policy = NetworkPolicy.safeParse(raw.networkPolicy);
+    return { current, known, networkPolicy: policy.success ? policy.data : 'auto' };
   } catch {
-    return { current: null, known: [] };
+    return { current: null, known: [], networkPolicy: 'auto' };
   }
 }

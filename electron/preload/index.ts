@@ -21,6 +21,9 @@ const api: DesktopApi = {
   resolveLink: (text) => ipcRenderer.invoke(IPC_CHANNELS.resolveLink, text),
   joinRoom: (roomId) => ipcRenderer.invoke(IPC_CHANNELS.joinRoom, roomId),
   takeJoinLinks: () => ipcRenderer.invoke(IPC_CHANNELS.takeJoinLinks),
+  setNetworkPolicy: (policy) => ipcRenderer.invoke(IPC_CHANNELS.setNetworkPolicy, policy),
+  rememberNetwork: (restrictive) => ipcRenderer.invoke(IPC_CHANNELS.rememberNetwork, restrictive),
+  forgetNetworks: () => ipcRenderer.invoke(IPC_CHANNELS.forgetNetworks),
   onStateChanged: (callback) => subscribe(IPC_CHANNELS.onStateChanged, callback),
   onJoinLink: (callback) => subscribe(IPC_CHANNELS.onJoinLink, callback),
 };

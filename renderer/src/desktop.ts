@@ -1,13 +1,4 @@
-import type {
-  AppInfo,
-  DesktopApi,
-  DesktopErrorCode,
-  DesktopState,
-  JoinLinkEvent,
-  JoinLinkResolution,
-  JoinResponse,
-  Result,
-} from '../../shared/ipc/desktopApi.js';
+import type { DesktopApi, DesktopErrorCode, Result } from '../../shared/ipc/desktopApi.js';
 
 /**
  * The one module that touches `window.desktop`. Everything else gets a `DesktopClient`, whose calls
@@ -62,6 +53,9 @@ export const windowDesktopApi: DesktopApi = {
   resolveLink: (text) => windowBridge().resolveLink(text),
   joinRoom: (roomId) => windowBridge().joinRoom(roomId),
   takeJoinLinks: () => windowBridge().takeJoinLinks(),
+  setNetworkPolicy: (policy) => windowBridge().setNetworkPolicy(policy),
+  rememberNetwork: (restrictive) => windowBridge().rememberNetwork(restrictive),
+  forgetNetworks: () => windowBridge().forgetNetworks(),
   onStateChanged: (callback) => windowBridge().onStateChanged(callback),
   onJoinLink: (callback) => windowBridge().onJoinLink(callback),
 };
@@ -86,20 +80,10 @@ export async function unwrap<T>(call: () => Promise<Result<T>>): Promise<T> {
 }
 
 /** The bridge with values instead of results. Event subscriptions return their unsubscribe function. */
-export interface DesktopClient {
-  appInfo(): Promise<AppInfo>;
-  getState(): Promise<DesktopState>;
-  setServer(url: string): Promise<DesktopState>;
-  forgetServer(origin: string): Promise<DesktopState>;
-  signIn(): Promise<DesktopState>;
-  cancelSignIn(): Promise<null>;
-  signOut(): Promise<DesktopState>;
-  resolveLink(text: string): Promise<JoinLinkResolution>;
-  joinRoom(roomId: string): Promise<JoinResponse>;
-  takeJoinLinks(): Promise<JoinLinkEvent[]>;
-  onStateChanged(callback: (state: DesktopState) => void): () => void;
-  onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
-}
+type Unwrapped<F> = F extends (...args: infer A) => Promise<Result<infer T>> ? (...args: A) => Promise<T> : F;
+
+/** DesktopApi with each call's Result unwrapped: values, or a thrown DesktopError. */
+export type DesktopClient = { [K in keyof DesktopApi]: Unwrapped<DesktopApi[K]> };
 
 export function createDesktopClient(api: DesktopApi): DesktopClient {
   return {
@@ -113,6 +97,9 @@ export function createDesktopClient(api: DesktopApi): DesktopClient {
     resolveLink: (text) => unwrap(() => api.resolveLink(text)),
     joinRoom: (roomId) => unwrap(() => api.joinRoom(roomId)),
     takeJoinLinks: () => unwrap(() => api.takeJoinLinks()),
+    setNetworkPolicy: (policy) => unwrap(() => api.setNetworkPolicy(policy)),
+    rememberNetwork: (restrictive) => unwrap(() => api.rememberNetwork(restrictive)),
+    forgetNetworks: () => unwrap(() => api.forgetNetworks()),
     onStateChanged: (callback) => api.onStateChanged(callback),
     onJoinLink: (callback) => api.onJoinLink(callback),
   };

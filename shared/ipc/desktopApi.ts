@@ -29,6 +29,10 @@ export const ServerInfo = z.object({
 });
 export type ServerInfo = z.infer<typeof ServerInfo>;
 
+/** How calls reach peers: everything (Auto), only through TURN, or only through TURN over TLS 443. */
+export const NetworkPolicy = z.enum(['auto', 'relay', 'relay-tls']);
+export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
+
 /** Where the refresh token lives. `memory` when the OS has no real keystore: signed in until the app quits. */
 export const TokenStorage = z.enum(['keystore', 'memory']);
 
@@ -42,6 +46,9 @@ export const DesktopState = z.object({
   tokenStorageNote: z.string().nullable(),
   /** Servers the user has chosen to trust (origins). */
   knownServers: z.array(z.string()),
+  networkPolicy: NetworkPolicy,
+  /** This network was seen blocking UDP and plain TURN: calls start with relay over TLS 443 at once. */
+  restrictiveNetwork: z.boolean(),
 });
 export type DesktopState = z.infer<typeof DesktopState>;
 
@@ -109,6 +116,11 @@ export interface DesktopApi {
    * renderer calls this once after subscribing with onJoinLink; later links arrive through the event.
    */
   takeJoinLinks(): Promise<Result<JoinLinkEvent[]>>;
+  setNetworkPolicy(policy: NetworkPolicy): Promise<Result<DesktopState>>;
+  /** Records what a call learned about the current network (keyed by a coarse, salted fingerprint). */
+  rememberNetwork(restrictive: boolean): Promise<Result<DesktopState>>;
+  /** Forgets every network record. */
+  forgetNetworks(): Promise<Result<DesktopState>>;
   onStateChanged(callback: (state: DesktopState) => void): () => void;
   onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
 }
@@ -128,6 +140,9 @@ export const DESKTOP_ARGS = {
   resolveLink: z.tuple([z.string().min(1).max(2048)]),
   joinRoom: z.tuple([z.string().min(1).max(64)]),
   takeJoinLinks: z.tuple([]),
+  setNetworkPolicy: z.tuple([NetworkPolicy]),
+  rememberNetwork: z.tuple([z.boolean()]),
+  forgetNetworks: z.tuple([]),
 } as const satisfies Record<DesktopCall, z.ZodTuple>;
 
 /** IPC channel per call and event, so preload, main and the test bridge cannot disagree on names. */
@@ -142,6 +157,9 @@ export const IPC_CHANNELS = {
   resolveLink: 'zerorange:resolve-link',
   joinRoom: 'zerorange:join-room',
   takeJoinLinks: 'zerorange:take-join-links',
+  setNetworkPolicy: 'zerorange:set-network-policy',
+  rememberNetwork: 'zerorange:remember-network',
+  forgetNetworks: 'zerorange:forget-networks',
   onStateChanged: 'zerorange:state-changed',
   onJoinLink: 'zerorange:join-link',
 } as const satisfies Record<keyof DesktopApi, string>;

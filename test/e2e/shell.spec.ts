@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { createDesktopService, type DesktopService } from '../../electron/main/desktopService.js';
@@ -42,6 +42,7 @@ async function openApp(page: Page, name: string): Promise<Harness> {
     platform: process.platform,
     allowInsecureLoopback: true,
     loginTimeoutMs: 30_000,
+    networkInterfaces,
   });
   const unbridge = await installDesktopBridge(page, service);
   await page.goto(APP_URL);

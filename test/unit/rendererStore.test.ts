@@ -51,6 +51,8 @@ function desktopState(changes: Partial<DesktopState> = {}): DesktopState {
     tokenStorage: 'keystore',
     tokenStorageNote: null,
     knownServers: [],
+    networkPolicy: 'auto',
+    restrictiveNetwork: false,
     ...changes,
   };
 }
@@ -113,6 +115,9 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       },
       joinRoom: async (roomId: string) => ok(joinResponse(roomId)),
       takeJoinLinks: async () => ok(fake.earlyLinks.splice(0)),
+      setNetworkPolicy: async (policy: DesktopState['networkPolicy']) => ok((fake.state = { ...fake.state, networkPolicy: policy })),
+      rememberNetwork: async (restrictive: boolean) => ok((fake.state = { ...fake.state, restrictiveNetwork: restrictive })),
+      forgetNetworks: async () => ok((fake.state = { ...fake.state, restrictiveNetwork: false })),
     } as Impl,
     calls,
     names: () => calls.map(([name]) => name),
@@ -143,6 +148,9 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
     resolveLink: record('resolveLink'),
     joinRoom: record('joinRoom'),
     takeJoinLinks: record('takeJoinLinks'),
+    setNetworkPolicy: record('setNetworkPolicy'),
+    rememberNetwork: record('rememberNetwork'),
+    forgetNetworks: record('forgetNetworks'),
     onStateChanged: (cb) => {
       listeners.state.add(cb);
       return () => listeners.state.delete(cb);
