@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { join } from 'node:path';
 import { NetworkPolicy } from '../../shared/ipc/desktopApi.js';
 import type {
@@ -32,7 +33,7 @@ export interface DesktopServiceDeps {
   fetch?: typeof fetch;
   loginTimeoutMs?: number;
   /** os.networkInterfaces, for the per-network record. */
-  networkInterfaces: () => NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
+  networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };

@@ -1,38 +1,125 @@
-import { app, BrowserWindow, ipcMain } from 'electron';
-import { fileURLToPath } from 'node:url';
-import { IPC_CHANNELS, type AppInfo } from '../../shared/ipc/desktopApi.js';
+import { networkInterfaces } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
+import { createDesktopService } from './desktopService.js';
+import { registerIpc } from './ipc.js';
+import { findJoinLinkInArgv, LinkQueue, protocolClientArgs } from './protocolLinks.js';
+import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal } from './security.js';
+import { createMainWindow, hardenWebContents } from './window.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+// Wiring only: the policy lives in the modules above, which are tested in Node.
 
-function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1100,
-    height: 760,
-    show: false,
-    webPreferences: {
-      preload: `${here}../preload/index.cjs`,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
-  });
-  win.once('ready-to-show', () => win.show());
-  void win.loadFile(`${here}../../renderer/index.html`);
-  return win;
+// These take effect only before `ready`.
+registerAppScheme(protocol);
+const devSwitch = devCertificateSwitches(process.env, app.isPackaged);
+if (devSwitch) app.commandLine.appendSwitch(...devSwitch);
+
+const allowInsecureLoopback = !app.isPackaged;
+const openLink = guardedOpenExternal((url) => shell.openExternal(url));
+const links = new LinkQueue();
+let win: BrowserWindow | null = null;
+let openWindow: (() => BrowserWindow) | null = null;
+
+function showWindow(): void {
+  if (!openWindow) return; // not ready yet: start() opens it
+  if (!win || win.isDestroyed()) win = openWindow();
+  else {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  }
 }
 
-ipcMain.handle(IPC_CHANNELS.appInfo, (): AppInfo => ({
-  name: app.getName(),
-  version: app.getVersion(),
-  electron: process.versions.electron ?? null,
-  chrome: process.versions.chrome ?? null,
-  platform: process.platform,
-}));
+async function start(): Promise<void> {
+  applySessionPolicy(session.defaultSession);
+  const service = createDesktopService({
+    appInfo: () => ({
+      name: app.getName(),
+      version: app.getVersion(),
+      electron: process.versions.electron ?? null,
+      chrome: process.versions.chrome ?? null,
+      node: process.versions.node ?? null,
+      platform: process.platform,
+      arch: process.arch,
+      packaged: app.isPackaged,
+    }),
+    // The IdP's sign-in page; plain http only for the loopback IdP of an unpackaged build.
+    openExternal: guardedOpenExternal((url) => shell.openExternal(url), { allowInsecureLoopback }),
+    safeStorage,
+    userDataDir: app.getPath('userData'),
+    platform: process.platform,
+    allowInsecureLoopback,
+    networkInterfaces,
+  });
+  const policy = createConnectPolicy();
+  serveApp(protocol, { root: path.join(app.getAppPath(), 'build', 'renderer'), csp: policy.csp });
+  const ipc = registerIpc(ipcMain, service, { mainContents: () => win?.webContents ?? null });
+  // The CSP is fixed per document: when the server (and so connect-src) changes, the page reloads.
+  service.subscribe('state', (state) => {
+    if (policy.update(state) && win && !win.isDestroyed()) {
+      ipc.pageLeaving();
+      win.webContents.reload();
+    }
+  });
+  // The first page should load with the last server's policy; the service reconnects in the background.
+  await Promise.race([service.getState().then((s) => s.ok && policy.update(s.value)), delay(2000)]);
 
-void app.whenReady().then(() => {
-  createWindow();
-});
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+  links.ready((raw) => service.handleIncomingLink(raw));
+  openWindow = () => {
+    const created = createMainWindow({
+      BrowserWindow,
+      preloadPath: path.join(app.getAppPath(), 'build', 'electron', 'preload', 'index.cjs'),
+      openExternal: openLink,
+      devTools: !app.isPackaged,
+      page: ipc,
+    });
+    created.on('closed', () => {
+      if (win === created) win = null;
+    });
+    return created;
+  };
+  app.on('activate', showWindow);
+  let disposed = false;
+  app.on('will-quit', (event) => {
+    if (disposed) return;
+    disposed = true;
+    event.preventDefault();
+    ipc.dispose();
+    void service.dispose().finally(() => app.quit());
+  });
+  showWindow();
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  // ZR_NO_PROTOCOL_CLIENT: tests of an unpackaged build must not take over the machine's zerorange: handler.
+  if (app.isPackaged || !process.env.ZR_NO_PROTOCOL_CLIENT) {
+    const appPath = process.argv[1] ? path.resolve(process.argv[1]) : undefined;
+    const [scheme, execPath, args] = protocolClientArgs(process.defaultApp, process.execPath, appPath);
+    if (execPath && args) app.setAsDefaultProtocolClient(scheme, execPath, args);
+    else app.setAsDefaultProtocolClient(scheme);
+  }
+  // macOS hands links over with open-url, possibly before `ready`; Windows and Linux start a second instance.
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    links.push(url);
+    showWindow();
+  });
+  app.on('second-instance', (_event, argv) => {
+    const link = findJoinLinkInArgv(argv);
+    if (link) links.push(link);
+    showWindow();
+  });
+  const coldStartLink = findJoinLinkInArgv(process.argv);
+  if (coldStartLink) links.push(coldStartLink);
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openLink));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.whenReady().then(start).catch((error: unknown) => {
+    console.error('ZeroRange could not start:', error);
+    app.exit(1);
+  });
+}

@@ -1,0 +1,125 @@
+import {
+  DESKTOP_ARGS,
+  DESKTOP_CALLS,
+  IPC_CHANNELS,
+  type DesktopApi,
+  type DesktopCall,
+  type DesktopErrorCode,
+  type DesktopState,
+  type JoinLinkEvent,
+  type Result,
+} from '../../shared/ipc/desktopApi.js';
+import { validateSender, type FrameLike } from './security.js';
+
+/** What IPC needs of the desktop service: its calls (same signatures as DesktopApi) and its events. */
+export type IpcService = Pick<DesktopApi, DesktopCall> & {
+  subscribe(event: 'state', callback: (state: DesktopState) => void): () => void;
+  subscribe(event: 'join-link', callback: (event: JoinLinkEvent) => void): () => void;
+};
+
+// Structural slices of Electron's ipcMain, event and webContents, so tests can pass plain objects.
+export interface IpcEventLike {
+  readonly senderFrame: FrameLike | null;
+}
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => unknown): void;
+  removeHandler(channel: string): void;
+}
+export interface RendererLike {
+  send(channel: string, ...args: unknown[]): void;
+  isDestroyed(): boolean;
+}
+
+export interface IpcDeps {
+  /** The main window's webContents, when there is one. */
+  mainContents: () => RendererLike | null;
+  onError?: (call: DesktopCall, error: unknown) => void;
+}
+
+export interface IpcRegistration {
+  /** The main window's page is going away (window closed, renderer crashed, reload started). */
+  pageLeaving(): void;
+  /** A new document committed in the main window (did-navigate): it may take the held links. */
+  pageCommitted(): void;
+  dispose(): void;
+}
+
+const MAX_HELD_LINKS = 8;
+
+function failure(code: DesktopErrorCode, message: string): Result<never> {
+  return { ok: false, error: { code, message } };
+}
+
+export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: IpcDeps): IpcRegistration {
+  const onError = deps.onError ?? ((call, error) => console.error(`desktop call ${call} failed:`, error));
+  const send = (channel: string, payload: unknown): boolean => {
+    const contents = deps.mainContents();
+    if (!contents || contents.isDestroyed()) return false;
+    contents.send(channel, payload);
+    return true;
+  };
+
+  // The service queues links only until the first takeJoinLinks. A later page (the window closed and
+  // reopened on macOS, a crash, a reload) would miss links sent while it was not there, so they are held
+  // here until that page calls takeJoinLinks itself. A page that is leaving may not take them.
+  let pageReady = false;
+  let acceptingTake = true;
+  const held: JoinLinkEvent[] = [];
+  const unsubscribeLinks = service.subscribe('join-link', (link) => {
+    if (pageReady && send(IPC_CHANNELS.onJoinLink, link)) return;
+    held.push(link);
+    if (held.length > MAX_HELD_LINKS) held.shift();
+  });
+  // State is a snapshot the page re-reads with getState, so it is simply forwarded.
+  const unsubscribeState = service.subscribe('state', (state) => send(IPC_CHANNELS.onStateChanged, state));
+
+  async function invoke(call: DesktopCall, args: unknown[]): Promise<Result<unknown>> {
+    if (call !== 'takeJoinLinks') {
+      const method = service[call] as (...callArgs: unknown[]) => Promise<Result<unknown>>;
+      return method.apply(service, args);
+    }
+    if (!acceptingTake) return { ok: true, value: [] };
+    // The page subscribed to onJoinLink before calling this: from now on links go to it directly.
+    pageReady = true;
+    const early = held.splice(0);
+    const taken = await service.takeJoinLinks();
+    if (taken.ok) return { ok: true, value: [...taken.value, ...early] };
+    held.unshift(...early);
+    return taken;
+  }
+
+  for (const call of DESKTOP_CALLS) {
+    ipcMain.handle(IPC_CHANNELS[call], async (event, ...args): Promise<Result<unknown>> => {
+      if (!validateSender(event.senderFrame)) return failure('forbidden', 'calls are accepted only from the ZeroRange window');
+      const parsed = DESKTOP_ARGS[call].safeParse(args);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? `argument ${String(issue.path[0])}` : 'arguments';
+        return failure('invalid-argument', `${call}: ${where}: ${issue?.message ?? 'invalid'}`);
+      }
+      try {
+        return await invoke(call, parsed.data);
+      } catch (error) {
+        // The renderer gets a code, not a stack trace.
+        onError(call, error);
+        return failure('internal', 'the desktop shell failed unexpectedly');
+      }
+    });
+  }
+
+  return {
+    pageLeaving() {
+      pageReady = false;
+      acceptingTake = false;
+    },
+    pageCommitted() {
+      pageReady = false;
+      acceptingTake = true;
+    },
+    dispose() {
+      unsubscribeLinks();
+      unsubscribeState();
+      for (const call of DESKTOP_CALLS) ipcMain.removeHandler(IPC_CHANNELS[call]);
+    },
+  };
+}

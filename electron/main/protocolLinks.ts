@@ -1,0 +1,57 @@
+export const PROTOCOL_SCHEME = 'zerorange';
+const LINK_PREFIX = /^zerorange:\/\//i;
+const MAX_LINK_LENGTH = 2048;
+
+/**
+ * The join link in a command line (Windows and Linux cold start, and `second-instance`). Chromium may put
+ * its own switches anywhere, before or after `--`; only a whole argument that is a zerorange:// link counts.
+ */
+export function findJoinLinkInArgv(argv: readonly string[]): string | null {
+  for (const arg of argv.slice(1)) {
+    if (arg.length <= MAX_LINK_LENGTH && LINK_PREFIX.test(arg)) return arg;
+  }
+  return null;
+}
+
+/**
+ * Arguments for `app.setAsDefaultProtocolClient`. Run as `electron <app>` (process.defaultApp), the OS must
+ * start Electron with the app's path too, or the link would open the bare Electron shell.
+ */
+export function protocolClientArgs(defaultApp: boolean, execPath: string, appPath: string | undefined): [string] | [string, string, string[]] {
+  if (defaultApp && appPath) return [PROTOCOL_SCHEME, execPath, [appPath]];
+  return [PROTOCOL_SCHEME];
+}
+
+/**
+ * Links that arrive before anything can handle them (macOS `open-url` fires before `ready`): kept in
+ * order, at most `limit` of them (the newest), and handed over once `ready` is called.
+ */
+export class LinkQueue {
+  #pending: string[] = [];
+  #sink: ((raw: string) => void) | null = null;
+  readonly #limit: number;
+
+  constructor(limit = 8) {
+    this.#limit = limit;
+  }
+
+  push(raw: string): void {
+    if (this.#sink) {
+      this.#sink(raw);
+      return;
+    }
+    this.#pending.push(raw);
+    if (this.#pending.length > this.#limit) this.#pending.shift();
+  }
+
+  ready(sink: (raw: string) => void): void {
+    this.#sink = sink;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const raw of pending) sink(raw);
+  }
+
+  get size(): number {
+    return this.#pending.length;
+  }
+}
