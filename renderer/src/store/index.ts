@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { DesktopApi } from '../../../shared/ipc/desktopApi.js';
 import { createDesktopClient, windowDesktopApi } from '../desktop.js';
+import { createCallSlice, initialCallState } from './callSlice.js';
 import { createRoomSlice, initialRoomState } from './roomSlice.js';
 import { createSessionSlice, initialSessionState } from './sessionSlice.js';
 import type { AppState, SliceCreator, StoreDeps } from './types.js';
@@ -22,7 +23,8 @@ function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCrea
   const session = createSessionSlice(deps);
   const ui = createUiSlice();
   const room = createRoomSlice(deps);
-  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a) });
+  const call = createCallSlice();
+  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a), ...call(...a) });
 }
 
 /** A store talking to the given bridge: what tests use, with a fake one. */
@@ -37,10 +39,11 @@ export const useAppStore = create<AppState>()(appState(windowDesktopApi));
 /** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */
 export function resetAppStore(): void {
   useAppStore.getState().shutdown();
-  useAppStore.setState({ session: initialSessionState, ui: initialUiState, room: initialRoomState });
+  useAppStore.setState({ session: initialSessionState, ui: initialUiState, room: initialRoomState, call: initialCallState });
 }
 
 export type { AppError, AppState } from './types.js';
+export * from './callSlice.js';
 export * from './roomSlice.js';
 export * from './sessionSlice.js';
 export * from './uiSlice.js';

@@ -1,0 +1,331 @@
+import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
+import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
+import type { useAppStore } from '../store/index.js';
+import { LevelMeter } from './LevelMeter.js';
+import type { LocalMedia } from './LocalMedia.js';
+import { classifyPath, encryptionLabel, parseIceUrl, rtcConfigurationFor } from './networkPolicy.js';
+import { PeerLink, type LinkState } from './PeerLink.js';
+import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
+import type { SignalClient } from './SignalClient.js';
+import { ConnectionState, SignalEvent, type WelcomeEvent } from './signalTypes.js';
+
+type Store = typeof useAppStore;
+
+export interface CallSessionDeps {
+  signal: SignalClient;
+  media: LocalMedia;
+  RTCPeerConnection: typeof RTCPeerConnection;
+  store: Store;
+  policy: NetworkPolicy;
+  rememberNetwork: (restrictive: boolean) => void;
+  statsIntervalMs?: number;
+  /** ICE `disconnected` this long means the path is gone: restart ICE. */
+  disconnectedRestartMs?: number;
+  /** A link not connected this long after it started is treated as failed (relay-only gathering can stall for ever). */
+  connectTimeoutMs?: number;
+  /** A peer whose signaling dropped keeps its peer connection this long, waiting for it to come back. */
+  awayGraceMs?: number;
+}
+
+interface LinkEntry {
+  link: PeerLink;
+  policy: NetworkPolicy;
+  connectTimer: ReturnType<typeof setTimeout> | null;
+  disconnectTimer: ReturnType<typeof setTimeout> | null;
+  awayTimer: ReturnType<typeof setTimeout> | null;
+  meter: LevelMeter | null;
+  everConnected: boolean;
+  candidateErrors: { url: string | null; errorCode: number }[];
+}
+
+/**
+ * One call: a mesh of peer connections, one per other participant, negotiated through the
+ * SignalClient. It owns the connections and reports to the store; it never touches the DOM.
+ */
+export class CallSession {
+  private readonly links = new Map<string, LinkEntry>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private iceServers: IceServer[] = [];
+  private selfId: string | null = null;
+  private detector: RestrictiveNetworkDetector | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private ended = false;
+
+  constructor(private readonly deps: CallSessionDeps) {}
+
+  private get store() {
+    return this.deps.store.getState();
+  }
+
+  async start(): Promise<void> {
+    const { signal } = this.deps;
+    this.unsubscribe.push(
+      signal.on(SignalEvent.Welcome, (w) => this.onWelcome(w)),
+      signal.on(SignalEvent.PeerJoined, (p) => this.onPeerJoined(p)),
+      signal.on(SignalEvent.PeerLeft, ({ peerId, reason }) => this.onPeerLeft(peerId, reason === 'left' || reason === 'kicked')),
+      signal.on(SignalEvent.Signal, ({ from, data }) => void this.onSignal(from, data)),
+      signal.on(SignalEvent.IceServers, ({ iceServers }) => this.onIceServers(iceServers)),
+      signal.on(SignalEvent.StateChanged, ({ state, error }) => {
+        this.store.callPatch({ signaling: state });
+        if (state === ConnectionState.Closed && error && !this.ended) {
+          this.fail(`The connection to the server ended: ${error.message}. Leave and join again.`);
+        }
+      }),
+    );
+    this.store.callPatch({ phase: 'connecting', failure: null });
+    try {
+      await signal.connect();
+    } catch (err) {
+      this.fail(`Could not join the room: ${(err as Error).message}.`);
+      return;
+    }
+    this.statsTimer = setInterval(() => void this.sampleStats(), this.deps.statsIntervalMs ?? 1000);
+  }
+
+  private fail(message: string): void {
+    this.store.callPatch({ phase: 'failed', failure: message });
+  }
+
+  private configFor(policy: NetworkPolicy): RTCConfiguration | null {
+    const result = rtcConfigurationFor(policy, this.iceServers);
+    if (!result.ok) {
+      this.fail(result.error);
+      return null;
+    }
+    return result.config;
+  }
+
+  private onWelcome(w: WelcomeEvent): void {
+    this.selfId = w.self.peerId;
+    this.iceServers = w.iceServers;
+    this.store.callPatch({ selfId: w.self.peerId, phase: 'in-call' });
+    const present = new Set(w.peers.map((p) => p.peerId));
+    for (const peer of w.peers) this.onPeerJoined(peer);
+    if (w.reconnected) {
+      for (const [peerId, entry] of this.links) {
+        if (!present.has(peerId)) this.onPeerLeft(peerId, false);
+        entry.link.setConfiguration(this.configFor(entry.policy) ?? {});
+        // Messages may have been lost in the drop: a negotiation left half-way is started again.
+        if (entry.link.pc.signalingState !== 'stable' || entry.link.state !== 'connected') entry.link.restartIce();
+      }
+    }
+    this.announceMedia();
+  }
+
+  private onPeerJoined(peer: PeerInfo): void {
+    const entry = this.links.get(peer.peerId);
+    this.store.callPeerUpsert(peer.peerId, { name: peer.name, away: false });
+    if (entry) {
+      // Back after a signaling drop: the peer connection was kept.
+      if (entry.awayTimer) clearTimeout(entry.awayTimer);
+      entry.awayTimer = null;
+      this.sendMediaState(peer.peerId);
+      return;
+    }
+    this.createLink(peer.peerId);
+    this.sendMediaState(peer.peerId);
+  }
+
+  private onPeerLeft(peerId: string, forGood: boolean): void {
+    const entry = this.links.get(peerId);
+    if (!forGood && entry && entry.link.state === 'connected') {
+      // Its signaling dropped, not its media: keep the connection a while for it to come back.
+      this.store.callPeerUpsert(peerId, { away: true });
+      entry.awayTimer ??= setTimeout(() => this.removePeer(peerId), this.deps.awayGraceMs ?? 20_000);
+      return;
+    }
+    this.removePeer(peerId);
+  }
+
+  private removePeer(peerId: string): void {
+    const entry = this.links.get(peerId);
+    if (entry) {
+      this.clearTimers(entry);
+      entry.meter?.close();
+      entry.link.close();
+      this.links.delete(peerId);
+    }
+    this.store.callPeerRemove(peerId);
+  }
+
+  private clearTimers(entry: LinkEntry): void {
+    for (const t of [entry.connectTimer, entry.disconnectTimer, entry.awayTimer]) if (t) clearTimeout(t);
+    entry.connectTimer = entry.disconnectTimer = entry.awayTimer = null;
+  }
+
+  private createLink(peerId: string): LinkEntry | null {
+    const policy = this.store.call.policy;
+    const config = this.configFor(policy);
+    if (!config || !this.selfId) return null;
+    if (policy === 'auto' && !this.detector) this.startDetector();
+    const entry: LinkEntry = { policy, connectTimer: null, disconnectTimer: null, awayTimer: null, meter: null, everConnected: false, candidateErrors: [], link: null! };
+    entry.link = new PeerLink({
+      peerId,
+      polite: this.selfId < peerId,
+      config,
+      RTCPeerConnection: this.deps.RTCPeerConnection,
+      send: (data) => this.deps.signal.sendSignal(peerId, data),
+      tracks: this.deps.media.tracks(),
+      stream: this.deps.media.stream,
+      events: {
+        onRemoteStream: (stream) => {
+          this.store.callPeerUpsert(peerId, { stream });
+          entry.meter?.close();
+          entry.meter = new LevelMeter(stream, (_level, speaking) => {
+            if (this.store.call.peers[peerId]?.speaking !== speaking) this.store.callPeerUpsert(peerId, { speaking });
+          });
+        },
+        onStateChange: (state) => this.onLinkState(peerId, entry, state),
+        onCandidate: (c) => this.detector?.onCandidate({ type: c.type, protocol: c.protocol, relayProtocol: (c as { relayProtocol?: string }).relayProtocol ?? null, url: (c as { url?: string }).url ?? null }),
+        onCandidateError: (e) => {
+          entry.candidateErrors.push({ url: e.url ?? null, errorCode: e.errorCode });
+          this.detector?.onCandidateError({ errorCode: e.errorCode, url: e.url ?? null });
+        },
+        onGatheringComplete: () => this.detector?.onGatheringComplete(),
+        onError: () => undefined,
+      },
+    });
+    this.links.set(peerId, entry);
+    this.armConnectTimer(peerId, entry);
+    this.store.callPeerUpsert(peerId, { link: 'new' });
+    return entry;
+  }
+
+  private armConnectTimer(peerId: string, entry: LinkEntry): void {
+    if (entry.connectTimer) clearTimeout(entry.connectTimer);
+    entry.connectTimer = setTimeout(() => {
+      entry.connectTimer = null;
+      if (entry.link.state !== 'connected') this.onLinkFailed(peerId, entry);
+    }, this.deps.connectTimeoutMs ?? 15_000);
+  }
+
+  private onLinkState(peerId: string, entry: LinkEntry, state: LinkState): void {
+    if (state === 'closed') return;
+    this.store.callPeerUpsert(peerId, { link: state });
+    if (state === 'connected') {
+      entry.everConnected = true;
+      if (entry.connectTimer) clearTimeout(entry.connectTimer);
+      if (entry.disconnectTimer) clearTimeout(entry.disconnectTimer);
+      entry.connectTimer = entry.disconnectTimer = null;
+      if (this.store.call.failure) this.store.callPatch({ failure: null, phase: 'in-call' });
+    } else if (state === 'disconnected') {
+      // Often a network change; a few seconds without recovery means restart ICE on a new path.
+      entry.disconnectTimer ??= setTimeout(() => {
+        entry.disconnectTimer = null;
+        if (entry.link.state === 'disconnected') {
+          entry.link.restartIce();
+          this.armConnectTimer(peerId, entry);
+        }
+      }, this.deps.disconnectedRestartMs ?? 3000);
+    } else if (state === 'failed') {
+      this.onLinkFailed(peerId, entry);
+    }
+  }
+
+  /** Auto falls back to relay over TLS 443 with an ICE restart; after that, the user is told why. */
+  private onLinkFailed(peerId: string, entry: LinkEntry): void {
+    if (entry.policy !== 'relay-tls' && this.iceServers.some((s) => urls(s).some((u) => u.startsWith('turns:')))) {
+      entry.policy = 'relay-tls';
+      const config = this.configFor('relay-tls');
+      if (!config) return;
+      entry.link.setConfiguration(config);
+      entry.link.restartIce();
+      this.armConnectTimer(peerId, entry);
+      this.store.callPatch({ notice: 'The direct path failed; trying again through TURN over TLS 443.' });
+      return;
+    }
+    const name = this.store.call.peers[peerId]?.name ?? 'this person';
+    const turnHost = this.iceServers.flatMap(urls).map((u) => parseIceUrl(u)?.host).find(Boolean) ?? 'the TURN server';
+    const blocked = entry.candidateErrors.length
+      ? ` Unreachable: ${[...new Set(entry.candidateErrors.map((e) => `${e.url ?? 'a server'} (${e.errorCode})`))].join(', ')}.`
+      : ' No relay answered in time.';
+    this.store.callPeerUpsert(peerId, { link: 'failed' });
+    this.fail(
+      `Could not connect to ${name}. Tried a direct path, TURN over UDP and TCP on 3478, and TURN over TLS on 443 to ${turnHost}.${blocked} ` +
+        `Ask your network administrator to allow outgoing TCP 443 to ${turnHost}.`,
+    );
+  }
+
+  private startDetector(): void {
+    this.detector = new RestrictiveNetworkDetector({ urls: this.iceServers.flatMap(urls) });
+    void this.detector.decided.then((verdict: NetworkVerdict) => {
+      if (this.ended) return;
+      if (verdict.restrictive) {
+        this.store.callPatch({ notice: verdict.message });
+        this.deps.rememberNetwork(true);
+      } else if (verdict.blocked && !this.anyConnected()) {
+        this.fail(verdict.message);
+      }
+    });
+  }
+
+  private anyConnected(): boolean {
+    return [...this.links.values()].some((e) => e.link.state === 'connected');
+  }
+
+  private async onSignal(from: string, data: SignalData): Promise<void> {
+    if (data.kind === 'media-state') {
+      this.store.callPeerUpsert(from, { media: { audio: data.audio, video: data.video, screen: data.screen } });
+      return;
+    }
+    // A peer may offer before we learn it joined (welcome/peer-joined race): make the link now.
+    const entry = this.links.get(from) ?? (this.store.call.peers[from] ? this.createLink(from) : null);
+    await entry?.link.handle(data);
+  }
+
+  private onIceServers(iceServers: IceServer[]): void {
+    this.iceServers = iceServers;
+    // Fresh TURN credentials for the next restart or re-allocation; working paths are unaffected.
+    for (const entry of this.links.values()) {
+      const config = this.configFor(entry.policy);
+      if (config) entry.link.setConfiguration(config);
+    }
+  }
+
+  private async sampleStats(): Promise<void> {
+    for (const [peerId, entry] of this.links) {
+      if (entry.link.state === 'closed') continue;
+      const stats = await entry.link.getStats().catch(() => null);
+      if (!stats || this.ended) continue;
+      const path = classifyPath(stats);
+      const encryption = encryptionLabel(stats);
+      const view = this.store.call.peers[peerId];
+      if (view && (view.path?.label !== path.label || view.path?.url !== path.url || view.encryption !== encryption)) {
+        this.store.callPeerUpsert(peerId, { path, encryption });
+      }
+    }
+  }
+
+  private sendMediaState(peerId: string): void {
+    const { media } = this.store.call.local;
+    this.deps.signal.sendSignal(peerId, { kind: 'media-state', audio: media.audio, video: media.video, screen: media.screen });
+  }
+
+  /** Tells every peer what we send (after mute, camera or screen changes). */
+  announceMedia(): void {
+    for (const peerId of this.links.keys()) this.sendMediaState(peerId);
+  }
+
+  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+    await Promise.all([...this.links.values()].map((e) => e.link.replaceTrack(kind, track)));
+  }
+
+  /** The peer connections, for the stats panel and diagnostics. */
+  peerConnections(): Map<string, RTCPeerConnection> {
+    return new Map([...this.links].map(([id, e]) => [id, e.link.pc]));
+  }
+
+  leave(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.detector?.dispose();
+    for (const off of this.unsubscribe.splice(0)) off();
+    for (const peerId of [...this.links.keys()]) this.removePeer(peerId);
+    this.deps.signal.close();
+  }
+}
+
+function urls(server: IceServer): string[] {
+  return Array.isArray(server.urls) ? server.urls : [server.urls];
+}

@@ -1,0 +1,151 @@
+import type { SignalData } from '../../../shared/protocol/index.js';
+
+export type LinkState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+export interface PeerLinkEvents {
+  onRemoteStream(stream: MediaStream): void;
+  onStateChange(state: LinkState): void;
+  onCandidate(candidate: RTCIceCandidate): void;
+  onCandidateError(event: RTCPeerConnectionIceErrorEvent): void;
+  onGatheringComplete(): void;
+  /** A negotiation step failed (logged by the caller; the link recovers through ICE restart). */
+  onError(error: Error, during: string): void;
+}
+
+export interface PeerLinkOptions {
+  peerId: string;
+  /** The polite peer yields when both send offers at once (perfect negotiation). */
+  polite: boolean;
+  config: RTCConfiguration;
+  RTCPeerConnection: typeof RTCPeerConnection;
+  send: (data: SignalData) => void;
+  /** Tracks to send from the start, and the stream they belong to. */
+  tracks: MediaStreamTrack[];
+  stream: MediaStream;
+  events: PeerLinkEvents;
+}
+
+/**
+ * One peer connection, negotiated with the W3C perfect-negotiation pattern so that offers sent at the
+ * same moment by both sides never wedge it: the impolite side ignores a colliding offer, the polite
+ * side rolls back and answers. Candidates trickle both ways.
+ */
+export class PeerLink {
+  readonly pc: RTCPeerConnection;
+  readonly peerId: string;
+  private readonly polite: boolean;
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private settingRemoteAnswer = false;
+  private closed = false;
+  private readonly senders = new Map<string, RTCRtpSender>();
+
+  constructor(private readonly opts: PeerLinkOptions) {
+    this.peerId = opts.peerId;
+    this.polite = opts.polite;
+    this.pc = new opts.RTCPeerConnection(opts.config);
+    const pc = this.pc;
+    // addTrack (not addTransceiver): a colliding remote offer can then reuse these transceivers.
+    for (const track of opts.tracks) this.senders.set(track.kind, pc.addTrack(track, opts.stream));
+
+    pc.onnegotiationneeded = () => void this.negotiate();
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate) opts.events.onCandidate(candidate);
+      else opts.events.onGatheringComplete();
+      opts.send({ kind: 'candidate', candidate: candidate ? candidate.toJSON() as RTCIceCandidateInit & { candidate: string } : null });
+    };
+    pc.onicecandidateerror = (event) => opts.events.onCandidateError(event as RTCPeerConnectionIceErrorEvent);
+    pc.ontrack = ({ streams, track }) => {
+      opts.events.onRemoteStream(streams[0] ?? new MediaStream([track]));
+    };
+    pc.onconnectionstatechange = () => opts.events.onStateChange(this.state);
+  }
+
+  get state(): LinkState {
+    return this.closed ? 'closed' : (this.pc.connectionState as LinkState);
+  }
+
+  private async negotiate(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      this.opts.send({ kind: 'description', description: this.localDescription() });
+    } catch (err) {
+      this.opts.events.onError(err as Error, 'creating an offer');
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  private localDescription(): { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string } {
+    const d = this.pc.localDescription!;
+    return { type: d.type, sdp: d.sdp };
+  }
+
+  /** Applies a description or candidate from the peer. */
+  async handle(data: SignalData): Promise<void> {
+    if (this.closed) return;
+    if (data.kind === 'description') {
+      const description = data.description as RTCSessionDescriptionInit;
+      const readyForOffer = !this.makingOffer && (this.pc.signalingState === 'stable' || this.settingRemoteAnswer);
+      const collision = description.type === 'offer' && !readyForOffer;
+      this.ignoreOffer = !this.polite && collision;
+      if (this.ignoreOffer) return;
+      try {
+        this.settingRemoteAnswer = description.type === 'answer';
+        // The polite side's pending offer is rolled back implicitly by setRemoteDescription.
+        await this.pc.setRemoteDescription(description);
+        this.settingRemoteAnswer = false;
+        if (description.type === 'offer') {
+          await this.pc.setLocalDescription();
+          this.opts.send({ kind: 'description', description: this.localDescription() });
+        }
+      } catch (err) {
+        this.settingRemoteAnswer = false;
+        this.opts.events.onError(err as Error, `applying a remote ${description.type}`);
+      }
+    } else if (data.kind === 'candidate') {
+      try {
+        await this.pc.addIceCandidate(data.candidate ?? undefined);
+      } catch (err) {
+        // Candidates of an offer we ignored are expected to fail.
+        if (!this.ignoreOffer) this.opts.events.onError(err as Error, 'adding a remote candidate');
+      }
+    } else if (data.kind === 'restart') {
+      this.restartIce();
+    }
+  }
+
+  restartIce(): void {
+    if (!this.closed) this.pc.restartIce();
+  }
+
+  /** New ICE servers (fresh credentials, or a stricter policy) for the next gathering. */
+  setConfiguration(config: RTCConfiguration): void {
+    if (this.closed) return;
+    // Chromium refuses changing the certificate or bundle policy; only servers and transport policy change.
+    this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers: config.iceServers ?? [], iceTransportPolicy: config.iceTransportPolicy ?? 'all' });
+  }
+
+  /** Swaps the outgoing track of a kind without renegotiation (device switch, screen share). */
+  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void> {
+    const sender = this.senders.get(kind);
+    if (sender && !this.closed) await sender.replaceTrack(track);
+  }
+
+  getStats(): Promise<RTCStatsReport> {
+    return this.pc.getStats();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.onnegotiationneeded = null;
+    this.pc.onicecandidate = null;
+    this.pc.onconnectionstatechange = null;
+    this.pc.ontrack = null;
+    this.pc.close();
+    this.opts.events.onStateChange('closed');
+  }
+}

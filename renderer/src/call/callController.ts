@@ -1,0 +1,163 @@
+import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
+import type { JoinResponse } from '../../../shared/protocol/index.js';
+import { DesktopError, createDesktopClient, windowDesktopApi, type DesktopClient } from '../desktop.js';
+import { useAppStore } from '../store/index.js';
+import type { DeviceOption } from '../store/callSlice.js';
+import { CallSession } from './CallSession.js';
+import { LocalMedia } from './LocalMedia.js';
+import { ExponentialBackoffPolicy } from './ReconnectPolicy.js';
+import { SignalClient } from './SignalClient.js';
+
+type Store = typeof useAppStore;
+
+export interface CallControllerDeps {
+  store: Store;
+  desktop: DesktopClient;
+  media: MediaDevices;
+  RTCPeerConnection: typeof RTCPeerConnection;
+  WebSocket: typeof WebSocket;
+  fillRandom: (bytes: Uint8Array) => Uint8Array;
+}
+
+/**
+ * What the call screens do: open the preview, join, leave, toggle and switch devices. The call
+ * session and local media live here, outside React; the store shows what they report.
+ */
+export class CallController {
+  private media: LocalMedia | null = null;
+  private session: CallSession | null = null;
+  private lastJoin: JoinResponse | null = null;
+
+  constructor(private readonly deps: CallControllerDeps) {}
+
+  private get store() {
+    return this.deps.store.getState();
+  }
+
+  /** Pre-join: opens camera and microphone for the preview and lists devices. */
+  async prepare(roomId: string, join: JoinResponse): Promise<void> {
+    if (this.store.call.phase !== 'idle' && this.store.call.roomId === roomId) return;
+    this.lastJoin = join;
+    const desktop = this.store.session.desktop;
+    this.store.callPatch({ phase: 'prejoin', roomId, policy: desktop?.restrictiveNetwork ? 'relay-tls' : (desktop?.networkPolicy ?? 'auto') });
+    this.media ??= new LocalMedia({ media: this.deps.media, store: this.deps.store });
+    await this.media.open();
+  }
+
+  setStartMuted(value: boolean): void {
+    this.store.callPatch({ startMuted: value });
+    this.media?.setAudioEnabled(!value);
+  }
+
+  setStartCameraOff(value: boolean): void {
+    this.store.callPatch({ startCameraOff: value });
+    this.media?.setVideoEnabled(!value);
+  }
+
+  /** Connects to the room's signaling and the peers in it. */
+  async join(): Promise<void> {
+    const { call } = this.store;
+    if (!call.roomId || !this.media || this.session) return;
+    const roomId = call.roomId;
+    const clientId = base64url(this.deps.fillRandom(new Uint8Array(18)));
+    let first = this.lastJoin;
+    const signal = new SignalClient({
+      WebSocket: this.deps.WebSocket,
+      clientId,
+      policy: new ExponentialBackoffPolicy(),
+      // Room tokens are single-use: the one from pre-join for the first connect, a fresh one after that.
+      getJoin: async () => {
+        const cached = first;
+        first = null;
+        if (cached && Date.parse(cached.expiresAt) - Date.now() > 30_000) return cached;
+        return this.deps.desktop.joinRoom(roomId);
+      },
+    });
+    this.session = new CallSession({
+      signal,
+      media: this.media,
+      RTCPeerConnection: this.deps.RTCPeerConnection,
+      store: this.deps.store,
+      policy: call.policy,
+      rememberNetwork: (restrictive) => void this.deps.desktop.rememberNetwork(restrictive).catch(() => undefined),
+    });
+    await this.session.start();
+  }
+
+  /** Leaves the call and the pre-join, and releases camera and microphone. */
+  leave(): void {
+    this.session?.leave();
+    this.session = null;
+    this.media?.close();
+    this.media = null;
+    this.lastJoin = null;
+    this.store.callReset();
+  }
+
+  async toggleAudio(): Promise<void> {
+    const on = !this.store.call.local.media.audio;
+    this.media?.setAudioEnabled(on);
+    this.session?.announceMedia();
+  }
+
+  async toggleVideo(): Promise<void> {
+    const on = !this.store.call.local.media.video;
+    this.media?.setVideoEnabled(on);
+    this.session?.announceMedia();
+  }
+
+  async toggleScreenShare(): Promise<void> {
+    if (!this.media) return;
+    if (this.store.call.local.media.screen) {
+      await this.session?.replaceTrack('video', this.media.stopScreen());
+    } else {
+      const track = await this.media.startScreen(() => void this.session?.replaceTrack('video', this.media?.stopScreen() ?? null));
+      if (track) await this.session?.replaceTrack('video', track);
+    }
+    this.session?.announceMedia();
+  }
+
+  async selectDevice(kind: DeviceOption['kind'], deviceId: string): Promise<void> {
+    if (!this.media) return;
+    const track = await this.media.switchDevice(kind, deviceId);
+    if (track && !(kind === 'videoinput' && this.store.call.local.media.screen)) {
+      await this.session?.replaceTrack(track.kind as 'audio' | 'video', track);
+    }
+  }
+
+  /** The network policy setting; a call in progress keeps its own until it is joined again. */
+  async setPolicy(policy: NetworkPolicy): Promise<void> {
+    try {
+      await this.deps.desktop.setNetworkPolicy(policy);
+    } catch (err) {
+      if (!(err instanceof DesktopError)) throw err;
+    }
+    if (this.store.call.phase === 'prejoin') this.store.callPatch({ policy });
+  }
+
+  /** Forgets what the app learned about networks (and this one). */
+  async forgetNetworks(): Promise<void> {
+    await this.deps.desktop.forgetNetworks();
+  }
+}
+
+function base64url(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+let instance: CallController | null = null;
+
+/** The app's call controller (on window.desktop and the browser's media APIs). */
+export function callController(): CallController {
+  instance ??= new CallController({
+    store: useAppStore,
+    desktop: createDesktopClient(windowDesktopApi),
+    media: navigator.mediaDevices,
+    RTCPeerConnection: window.RTCPeerConnection,
+    WebSocket: window.WebSocket,
+    fillRandom: (bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>),
+  });
+  return instance;
+}
