@@ -475,6 +475,31 @@ describe('renderer store: links to a server the user has not trusted', () => {
     expect(screen(store)).toBe('room');
   });
 
+  it('resumes a confirmed join after main reloads the window for the new server', async () => {
+    const stored = new Map<string, string>();
+    const storage = { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v), removeItem: (k: string) => void stored.delete(k) };
+    const desktop = fakeDesktop(signedIn());
+    const first = createAppStore(desktop.api, { storage });
+    await first.getState().bootstrap();
+    // setServer succeeds in main, which then reloads the page: this document never sees the reply.
+    desktop.impl.setServer = (url) => {
+      desktop.state = { ...desktop.state, server: serverInfo(url), user: ALICE, knownServers: [HOME, url] };
+      return new Promise(() => undefined);
+    };
+    desktop.emitLink(unknownLink);
+    void first.getState().confirmServer();
+    await vi.waitFor(() => expect(desktop.names()).toContain('setServer'));
+    expect(stored.size).toBe(1);
+    first.getState().shutdown();
+
+    const reloaded = createAppStore(desktop.api, { storage });
+    await reloaded.getState().bootstrap();
+    await vi.waitFor(() => expect(screen(reloaded)).toBe('room'));
+    expect(reloaded.getState().room.target).toEqual({ roomId: 'abc', server: OTHER });
+    expect(desktop.names().filter((n) => n === 'joinRoom')).toHaveLength(1);
+    expect(stored.size).toBe(0);
+  });
+
   it('does not sign in again when the confirmed server already has a session', async () => {
     const { desktop, store } = await started(signedIn());
     desktop.impl.setServer = async (url) => {

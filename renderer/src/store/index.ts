@@ -11,6 +11,7 @@ import { createUiSlice, initialUiState } from './uiSlice.js';
 export interface AppStoreOptions {
   /** Defaults to crypto.getRandomValues. */
   fillRandom?: StoreDeps['fillRandom'];
+  storage?: StoreDeps['storage'];
 }
 
 // Slices are combined here, and only here would middleware go (none is needed yet).
@@ -19,6 +20,7 @@ function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCrea
     desktop: createDesktopClient(desktop),
     // generateRoomId always passes a fresh ArrayBuffer-backed array; the DOM typing wants to be told.
     fillRandom: options.fillRandom ?? ((bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>)),
+    ...(options.storage ? { storage: options.storage } : {}),
   };
   const session = createSessionSlice(deps);
   const ui = createUiSlice();
@@ -34,7 +36,9 @@ export function createAppStore(desktop: DesktopApi, options?: AppStoreOptions) {
 export type AppStore = ReturnType<typeof createAppStore>;
 
 /** The app's store, on `window.desktop`. React reads it through selectors; other code uses getState(). */
-export const useAppStore = create<AppState>()(appState(windowDesktopApi));
+export const useAppStore = create<AppState>()(
+  appState(windowDesktopApi, typeof sessionStorage === 'undefined' ? {} : { storage: sessionStorage }),
+);
 
 /** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */
 export function resetAppStore(): void {

@@ -87,7 +87,23 @@ function looksLikeLink(text: string): boolean {
   return /[:/]/.test(text);
 }
 
-export function createRoomSlice({ desktop, fillRandom }: StoreDeps): SliceCreator<RoomSlice> {
+/** Where a confirmed join waits while main reloads the window for the new server's CSP (room and origin only). */
+const PENDING_JOIN_KEY = 'zerorange.pendingJoin';
+
+function readPendingJoin(storage: StoreDeps['storage']): RoomTarget | null {
+  try {
+    const raw = storage?.getItem(PENDING_JOIN_KEY);
+    storage?.removeItem(PENDING_JOIN_KEY);
+    const value = raw ? (JSON.parse(raw) as Partial<RoomTarget>) : null;
+    return value && typeof value.roomId === 'string' && typeof value.server === 'string' && RoomId.safeParse(value.roomId).success
+      ? { roomId: value.roomId, server: value.server }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createRoomSlice({ desktop, fillRandom, storage }: StoreDeps): SliceCreator<RoomSlice> {
   return (set, get) => {
     // Each flow takes a number; a flow that is no longer the latest leaves the state alone.
     let flow = 0;
@@ -205,7 +221,13 @@ export function createRoomSlice({ desktop, fillRandom }: StoreDeps): SliceCreato
         const target = get().room.confirm;
         if (target == null) return false;
         patch({ confirm: null });
-        return proceed(++flow, target, true);
+        // Main may reload the window once the server is trusted; the join then resumes from here.
+        storage?.setItem(PENDING_JOIN_KEY, JSON.stringify(target));
+        try {
+          return await proceed(++flow, target, true);
+        } finally {
+          storage?.removeItem(PENDING_JOIN_KEY);
+        }
       },
 
       cancelServer() {
@@ -252,6 +274,11 @@ export function createRoomSlice({ desktop, fillRandom }: StoreDeps): SliceCreato
       },
 
       processDeferredLink() {
+        const pending = readPendingJoin(storage);
+        if (pending && current()?.server?.origin === pending.server) {
+          void proceed(++flow, pending, true);
+          return;
+        }
         const { deferredLink } = get().room;
         if (deferredLink == null) return;
         patch({ deferredLink: null });
