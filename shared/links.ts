@@ -15,10 +15,17 @@ const MAX_LINK_LENGTH = 2048;
 export interface LinkRules {
   /** Development only: allow `http://` servers on loopback (127.0.0.0/8, [::1], localhost). */
   allowInsecureLoopback: boolean;
+  /** Development and tests only: further hosts allowed over plain http (e.g. a test network's server). */
+  insecureHosts?: readonly string[];
 }
 
 function isLoopbackHost(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** Whether plain http to this host is allowed under these rules (never in a packaged app). */
+export function insecureAllowed(hostname: string, rules: LinkRules): boolean {
+  return (rules.allowInsecureLoopback && isLoopbackHost(hostname)) || (rules.insecureHosts ?? []).includes(hostname);
 }
 
 /**
@@ -40,7 +47,7 @@ export function parseServerOrigin(raw: string, rules: LinkRules): { ok: true; or
     return { ok: false, reason: 'the server address must be just https://host[:port]' };
   }
   if (url.protocol === 'http:') {
-    if (!(rules.allowInsecureLoopback && isLoopbackHost(url.hostname))) {
+    if (!insecureAllowed(url.hostname, rules)) {
       return { ok: false, reason: 'the server must use https' };
     }
   } else if (url.protocol !== 'https:') {

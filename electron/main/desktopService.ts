@@ -14,7 +14,7 @@ import type {
   Result,
   ServerInfo,
 } from '../../shared/ipc/desktopApi.js';
-import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
+import { parseJoinLink, parseServerOrigin, type LinkRules } from '../../shared/links.js';
 import { ClientConfig, ErrorBody, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/authSession.js';
 import { AuthError } from './auth/oidcFlow.js';
@@ -30,6 +30,8 @@ export interface DesktopServiceDeps {
   platform: NodeJS.Platform;
   /** Development only: http servers and issuers on loopback. */
   allowInsecureLoopback: boolean;
+  /** Development and tests only: further hosts allowed over http (never set in a packaged app). */
+  insecureHosts?: readonly string[];
   fetch?: typeof fetch;
   loginTimeoutMs?: number;
   /** os.networkInterfaces, for the per-network record. */
@@ -66,11 +68,11 @@ interface Persisted {
 /** Everything the renderer may ask of main, as plain async calls returning results. Tokens stay in here. */
 export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const fetchImpl = deps.fetch ?? fetch;
-  const rules = { allowInsecureLoopback: deps.allowInsecureLoopback };
+  const rules = { allowInsecureLoopback: deps.allowInsecureLoopback, ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}) };
   mkdirSync(deps.userDataDir, { recursive: true });
   const store = createTokenStore({ safeStorage: deps.safeStorage, dir: join(deps.userDataDir, 'sessions'), platform: deps.platform });
   const settingsFile = join(deps.userDataDir, 'servers.json');
-  const persisted = loadPersisted(settingsFile);
+  const persisted = loadPersisted(settingsFile, rules);
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
   const listeners: { [E in keyof Events]: Set<(p: Events[E]) => void> } = { state: new Set(), 'join-link': new Set() };
   const pendingLinks: JoinLinkEvent[] = [];
@@ -129,6 +131,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       store,
       openExternal: deps.openExternal,
       allowInsecureLoopback: deps.allowInsecureLoopback,
+      ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}),
       ...(deps.loginTimeoutMs ? { loginTimeoutMs: deps.loginTimeoutMs } : {}),
     });
     unsubscribeSession = session.onChange(emitState);
@@ -300,12 +303,12 @@ function toError(err: unknown): DesktopError {
   return { code: 'internal', message: 'something went wrong in the app; see the diagnostics' };
 }
 
-function loadPersisted(file: string): Persisted {
+function loadPersisted(file: string, rules: LinkRules): Persisted {
   try {
     const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<Persisted>;
     // The file is ours, but it is still input: keep only origins that pass today's rules.
     const known = Array.isArray(raw.known)
-      ? raw.known.filter((o): o is string => typeof o === 'string' && parseServerOrigin(o, { allowInsecureLoopback: true }).ok)
+      ? raw.known.filter((o): o is string => typeof o === 'string' && parseServerOrigin(o, rules).ok)
       : [];
     const current = typeof raw.current === 'string' && known.includes(raw.current) ? raw.current : null;
     const policy = NetworkPolicy.safeParse(raw.networkPolicy);

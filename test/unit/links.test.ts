@@ -65,6 +65,13 @@ describe('join links', () => {
     expect(parseJoinLink(formatWebJoinLink(link), prod)).toEqual({ ok: true, link });
   });
 
+  it('allows plain http to listed development hosts only', () => {
+    const rules = { allowInsecureLoopback: false, insecureHosts: ['10.77.0.1'] };
+    expect(parseJoinLink('zerorange://join/abc?server=http://10.77.0.1:8787', rules)).toMatchObject({ ok: true });
+    expect(parseJoinLink('zerorange://join/abc?server=http://10.77.0.2:8787', rules).ok).toBe(false);
+    expect(parseJoinLink('zerorange://join/abc?server=http://127.0.0.1:8787', rules).ok).toBe(false);
+  });
+
   it('normalises server origins', () => {
     expect(parseServerOrigin('https://Signal.Example.COM/', prod)).toEqual({ ok: true, origin: 'https://signal.example.com' });
     expect(parseServerOrigin('signal.example.com', prod).ok).toBe(false);

@@ -18,6 +18,8 @@ export interface AuthSessionOptions {
   openExternal: OpenExternal;
   /** Allow an http:// issuer on loopback (development IdP). */
   allowInsecureLoopback: boolean;
+  /** Development and tests only: further http issuer hosts. */
+  insecureHosts?: readonly string[];
   /** Time the user has to finish signing in in the browser; default 5 minutes. */
   loginTimeoutMs?: number;
   now?: () => number;
@@ -197,8 +199,8 @@ export class AuthSession {
   }
 
   #oidc(): Promise<OidcClient> {
-    const { config, allowInsecureLoopback } = this.#opts;
-    this.#client ??= discover(config, { allowInsecureLoopback }).catch((err: unknown) => {
+    const { config, allowInsecureLoopback, insecureHosts } = this.#opts;
+    this.#client ??= discover(config, { allowInsecureLoopback, ...(insecureHosts ? { insecureHosts } : {}) }).catch((err: unknown) => {
       this.#client = null; // retry discovery next time
       throw err;
     });

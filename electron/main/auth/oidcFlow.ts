@@ -6,6 +6,7 @@
 import * as client from 'openid-client';
 import type { DesktopErrorCode, UserInfo } from '../../../shared/ipc/desktopApi.js';
 import type { ClientConfig } from '../../../shared/protocol/http.js';
+import { insecureAllowed, type LinkRules } from '../../../shared/links.js';
 import { LoopbackRedirectError, startLoopbackRedirect } from './loopbackRedirect.js';
 
 export type AuthErrorCode = Extract<
@@ -42,11 +43,11 @@ export type OpenExternal = (url: string) => Promise<void>;
 
 const HTTP_TIMEOUT_SECONDS = 15;
 
-export async function discover(config: ClientConfig, opts: { allowInsecureLoopback: boolean }): Promise<OidcClient> {
+export async function discover(config: ClientConfig, opts: LinkRules): Promise<OidcClient> {
   const issuer = new URL(config.issuer);
   const insecure = issuer.protocol === 'http:';
-  // Plain http only for a development IdP on this machine, and only when the app allows it.
-  if (insecure && !(opts.allowInsecureLoopback && isLoopbackHost(issuer.hostname))) {
+  // Plain http only for a development IdP, and only when the app allows it.
+  if (insecure && !insecureAllowed(issuer.hostname, opts)) {
     throw new AuthError('sign-in-failed', `The identity provider ${issuer.origin} does not use HTTPS.`);
   }
   try {
@@ -255,9 +256,6 @@ function isUnreachable(err: unknown): boolean {
   return false;
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
 
 /** UserInfo from ID token claims; null without a subject. */
 export function userFromClaims(claims: Record<string, unknown>): UserInfo | null {
