@@ -4,12 +4,10 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { buildApp, type App } from '../server/src/app.js';
 import { parseConfig, type ServerConfig } from '../server/src/config.js';
 import { renderCoturnConfig } from '../server/src/coturnConfig.js';
-import { listen } from '../server/src/listen.js';
 import { canBindTcp, freePort, startCoturn, turnserverPath, type CoturnProcess } from './coturn.js';
+import { startSignalingProcess, type SignalingProcess } from './signalingProcess.js';
 import { ensureDevCa, issueDevCertificate } from './devCerts.js';
 import { DEV_IDP_SCOPES, startDevIdp, type DevIdp } from './idp.js';
 import { acquireLock } from './stackLock.js';
@@ -43,7 +41,7 @@ export interface StackInfo {
   startedAt: string;
   host: string;
   idp: { issuer: string; clientId: string; audience: string; scopes: string[]; users: { username: string; password: string; name: string }[] };
-  signaling: { url: string; clientConfigUrl: string; signalingUrl: string; metricsUrl: string };
+  signaling: { url: string; clientConfigUrl: string; signalingUrl: string; metricsUrl: string; pid: number };
   turn:
     | { enabled: true; pid: number; host: string; port: number; tlsPort: number; tlsHost: string; urls: string[]; caCertFile: string; spkiSha256: string; logFile: string }
     | { enabled: false; reason: string };
@@ -52,7 +50,7 @@ export interface StackInfo {
 export interface Stack {
   info: StackInfo;
   infoFile: string;
-  app: App;
+  signaling: SignalingProcess;
   idp: DevIdp;
   coturn: CoturnProcess | null;
   config: ServerConfig;
@@ -105,11 +103,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const idp = await startDevIdp({ host, port: opts.idpPort ?? 0 });
     cleanups.push(() => idp.close());
 
+    const work = mkdtempSync(join(tmpdir(), 'zerorange-stack-'));
+    cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+    const signalingPort = opts.signalingPort ? opts.signalingPort : await freePort(host);
+
     const wantTurn = opts.turn ?? true;
     const bin = turnserverPath();
     const turnPorts = wantTurn && bin ? await chooseTurnPorts(host, opts, say) : { port: 3478, tlsPort: 0 };
-    const config = parseConfig({
-      listen: { host, port: opts.signalingPort ?? 0 },
+    const configInput = {
+      listen: { host, port: signalingPort },
       idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, scopes: [...DEV_IDP_SCOPES], algorithms: ['ES256'] },
       // Fresh secrets every run: nothing to leak, nothing to commit.
       roomToken: { secret: randomBytes(32).toString('base64url') },
@@ -124,7 +126,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
       allowedOrigins: ['app://zerorange', ...(opts.allowedOrigins ?? [])],
       logLevel: process.env.ZR_LOG_LEVEL ?? 'warn',
-    });
+    };
+    const config = parseConfig(configInput);
 
     let coturn: CoturnProcess | null = null;
     let turnInfo: StackInfo['turn'];
@@ -138,8 +141,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const dataDir = opts.dataDir ?? defaultDataDir();
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const ca = await ensureDevCa(join(dataDir, 'ca'));
-      const certDir = mkdtempSync(join(tmpdir(), 'zerorange-turn-cert-'));
-      cleanups.push(() => rmSync(certDir, { recursive: true, force: true }));
+      const certDir = join(work, 'turn-cert');
       const cert = await issueDevCertificate({ caDir: join(dataDir, 'ca'), outDir: certDir, hosts: [host, 'localhost'], days: 30 });
       const text = renderCoturnConfig(config, {
         certFile: cert.certPath,
@@ -173,10 +175,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       };
     }
 
-    const app = buildApp(config, { logger: pino({ level: config.logLevel }) });
-    cleanups.push(() => app.close(2000));
-    const address = await listen(app);
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    // Its own process, as in production: it can be killed and restarted under a running call.
+    const signaling = await startSignalingProcess({ config: configInput, dir: work, host, port: signalingPort });
+    cleanups.push(() => signaling.stop());
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${signalingPort}`;
     const info: StackInfo = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
@@ -193,13 +195,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         clientConfigUrl: `${url}/v1/client-config`,
         signalingUrl: `${url.replace(/^http/, 'ws')}/v1/signal`,
         metricsUrl: `${url}/metrics`,
+        pid: signaling.pid,
       },
       turn: turnInfo,
     };
     writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`);
     cleanups.splice(1, 0, () => rmSync(infoFile, { force: true }));
     let closing: Promise<void> | undefined;
-    return { info, infoFile, app, idp, coturn, config, close: () => (closing ??= cleanup()) };
+    return { info, infoFile, signaling, idp, coturn, config, close: () => (closing ??= cleanup()) };
   } catch (err) {
     await cleanup();
     throw err;
@@ -273,6 +276,18 @@ async function main(): Promise<void> {
     allowedOrigins: values['allowed-origin'] ?? [],
   });
   stopOnSignals(stack);
+  // For resilience tests: SIGUSR1 kills the signaling server (SIGKILL, like a crash) and starts it again.
+  process.on('SIGUSR1', () => {
+    console.log('SIGUSR1: killing the signaling server and starting it again…');
+    stack.signaling.restart().then(
+      () => {
+        stack.info.signaling.pid = stack.signaling.pid;
+        writeFileSync(stack.infoFile, `${JSON.stringify(stack.info, null, 2)}\n`);
+        console.log('signaling server restarted');
+      },
+      (err: unknown) => console.error(`signaling server did not restart: ${(err as Error).message}`),
+    );
+  });
   console.log(describeStack(stack));
   console.log('Ready. Ctrl-C stops everything.');
 }

@@ -119,6 +119,25 @@ describe('npm run stack', () => {
     expect(isAlive(stack!.child.pid!)).toBe(true);
   });
 
+  it('on SIGUSR1 kills the signaling server like a crash and starts it again on the same port', async () => {
+    const before = info.signaling.pid;
+    const restarted = new Promise<void>((resolve) => {
+      const onData = () => {
+        if (stack!.output().includes('signaling server restarted')) {
+          stack!.child.stdout!.off('data', onData);
+          resolve();
+        }
+      };
+      stack!.child.stdout!.on('data', onData);
+    });
+    stack!.child.kill('SIGUSR1');
+    await restarted;
+    expect(isAlive(before)).toBe(false);
+    info = JSON.parse(await readFile(path.join(work, 'state', 'stack.json'), 'utf8')) as StackInfo;
+    expect(info.signaling.pid).not.toBe(before);
+    expect((await fetch(info.signaling.clientConfigUrl)).status).toBe(200);
+  });
+
   it('stops everything on SIGTERM: no process, port, lock or file left', async () => {
     const ports = [Number(new URL(info.signaling.url).port), Number(new URL(info.idp.issuer).port)];
     const turnPid = info.turn.enabled ? info.turn.pid : undefined;
@@ -127,6 +146,7 @@ describe('npm run stack', () => {
 
     stack!.child.kill('SIGTERM');
     expect(await stack!.exited).toBe(0);
+    expect(isAlive(info.signaling.pid)).toBe(false);
     if (turnPid) expect(isAlive(turnPid)).toBe(false);
     if (turnDir) expect(existsSync(turnDir)).toBe(false);
     for (const port of ports) expect(await canBindTcp(port, info.host), `port ${port}`).toBe(true);

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface SignalingProcess {
+  readonly pid: number;
+  /** SIGKILL, as a crash would, then the same server again on the same port; resolves once it answers. */
+  restart(): Promise<void>;
+  /** SIGTERM (graceful), SIGKILL after the deadline. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(500) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The signaling server in a process of its own, started from `server/src/main.ts` with the given
+ * configuration (written mode 0600 into `dir`: it holds the secrets).
+ */
+export async function startSignalingProcess(opts: { config: object; dir: string; host: string; port: number }): Promise<SignalingProcess> {
+  const configFile = join(opts.dir, 'signaling.json');
+  writeFileSync(configFile, JSON.stringify(opts.config), { mode: 0o600 });
+  const health = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/healthz`;
+  let child: ChildProcess;
+  let exited: Promise<void>;
+
+  async function launch(): Promise<void> {
+    child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], {
+      cwd: root,
+      env: { ...process.env, ZR_CONFIG: configFile },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const c = child;
+    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    let gone = false;
+    void exited.then(() => (gone = true));
+    const deadline = Date.now() + 20_000;
+    // No readiness event crosses the process boundary: poll its health endpoint.
+    while (!(await answers(health))) {
+      if (gone) throw new Error(`the signaling server exited at start (code ${c.exitCode})`);
+      if (Date.now() > deadline) throw new Error('the signaling server did not answer in time');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
+    }
+  }
+
+  async function kill(signal: NodeJS.Signals, deadlineMs: number): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  await launch();
+  return {
+    get pid() {
+      return child.pid ?? -1;
+    },
+    async restart() {
+      await kill('SIGKILL', 0);
+      await launch();
+    },
+    stop: (deadlineMs = 5000) => kill('SIGTERM', deadlineMs),
+  };
+}
