@@ -12,6 +12,7 @@ import type {
   JoinLinkEvent,
   JoinLinkResolution,
   Result,
+  ScreenSource,
   ServerInfo,
 } from '../../shared/ipc/desktopApi.js';
 import { parseJoinLink, parseServerOrigin, type LinkRules } from '../../shared/links.js';
@@ -39,12 +40,17 @@ export interface DesktopServiceDeps {
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
-type Events = { state: DesktopState; 'join-link': JoinLinkEvent };
+type Events = { state: DesktopState; 'join-link': JoinLinkEvent; 'screen-share': ScreenSource[] };
 
 export interface DesktopService extends Calls {
   subscribe<E extends keyof Events>(event: E, callback: (payload: Events[E]) => void): () => void;
   /** A link from the OS (argv, second instance, open-url): parsed here, queued until someone listens. */
   handleIncomingLink(raw: string): void;
+  /**
+   * The page asked to share its screen: offers the sources to the renderer and resolves with the one
+   * the user picked, or null (cancelled, another request under way, or no answer in a minute).
+   */
+  requestScreenSource(sources: ScreenSource[]): Promise<ScreenSource | null>;
   dispose(): Promise<void>;
 }
 
@@ -74,7 +80,8 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const settingsFile = join(deps.userDataDir, 'servers.json');
   const persisted = loadPersisted(settingsFile, rules);
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
-  const listeners: { [E in keyof Events]: Set<(p: Events[E]) => void> } = { state: new Set(), 'join-link': new Set() };
+  const listeners: { [E in keyof Events]: Set<(p: Events[E]) => void> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set() };
+  let screenRequest: { sources: ScreenSource[]; resolve: (s: ScreenSource | null) => void; timer: ReturnType<typeof setTimeout> } | null = null;
   const pendingLinks: JoinLinkEvent[] = [];
   // Until the renderer has taken the queue once, links wait in it rather than go out unheard.
   let linksTaken = false;
@@ -271,6 +278,29 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
         emitState();
         return state();
       }),
+    chooseScreenSource: (id) =>
+      run(() => {
+        const request = screenRequest;
+        if (!request) throw new ServiceError('invalid-argument', 'no screen share is being asked for');
+        // Only a source that was offered: the renderer cannot name an arbitrary window.
+        const source = id === null ? null : request.sources.find((s) => s.id === id);
+        if (source === undefined) throw new ServiceError('invalid-argument', 'that source was not offered');
+        clearTimeout(request.timer);
+        screenRequest = null;
+        request.resolve(source);
+        return null;
+      }),
+    requestScreenSource(sources) {
+      if (screenRequest || sources.length === 0 || listeners['screen-share'].size === 0) return Promise.resolve(null);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          screenRequest = null;
+          resolve(null);
+        }, 60_000);
+        screenRequest = { sources, resolve, timer };
+        emit('screen-share', sources);
+      });
+    },
     takeJoinLinks: () =>
       run(() => {
         linksTaken = true;

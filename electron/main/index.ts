@@ -1,12 +1,12 @@
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, desktopCapturer, ipcMain, protocol, safeStorage, session, shell } from 'electron';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
 import { findJoinLinkInArgv, LinkQueue, protocolClientArgs } from './protocolLinks.js';
-import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal } from './security.js';
+import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal, isAppOrigin } from './security.js';
 import { createMainWindow, hardenWebContents } from './window.js';
 
 // Wiring only: the policy lives in the modules above, which are tested in Node.
@@ -52,6 +52,28 @@ async function start(): Promise<void> {
     allowInsecureLoopback,
     networkInterfaces,
   });
+  // Screen sharing: the user picks a screen or window in the app; nothing is shared without that choice.
+  session.defaultSession.setDisplayMediaRequestHandler((request, callback) => {
+    void (async () => {
+      if (!isAppOrigin(request.securityOrigin) || !request.videoRequested) return callback(null);
+      const sources = await desktopCapturer.getSources({ types: ['screen', 'window'], thumbnailSize: { width: 320, height: 180 } });
+      const chosen = await service.requestScreenSource(
+        sources.map((s) => ({
+          id: s.id,
+          name: s.name,
+          kind: s.id.startsWith('screen:') ? ('screen' as const) : ('window' as const),
+          thumbnail: s.thumbnail.isEmpty() ? null : s.thumbnail.toDataURL(),
+        })),
+      );
+      callback(chosen ? { video: { id: chosen.id, name: chosen.name } } : null);
+    })().catch(() => callback(null));
+  });
+  // `npm start` points an unpackaged app at the development stack when no server is chosen yet.
+  const devServer = app.isPackaged ? undefined : process.env.ZR_DEV_SERVER_URL;
+  if (devServer) {
+    const current = await service.getState();
+    if (current.ok && !current.value.server) await service.setServer(devServer);
+  }
   const policy = createConnectPolicy();
   serveApp(protocol, { root: path.join(app.getAppPath(), 'build', 'renderer'), csp: policy.csp });
   const ipc = registerIpc(ipcMain, service, { mainContents: () => win?.webContents ?? null });

@@ -8,6 +8,7 @@ import {
   type DesktopState,
   type JoinLinkEvent,
   type Result,
+  type ScreenSource,
 } from '../../shared/ipc/desktopApi.js';
 import { validateSender, type FrameLike } from './security.js';
 
@@ -15,6 +16,7 @@ import { validateSender, type FrameLike } from './security.js';
 export type IpcService = Pick<DesktopApi, DesktopCall> & {
   subscribe(event: 'state', callback: (state: DesktopState) => void): () => void;
   subscribe(event: 'join-link', callback: (event: JoinLinkEvent) => void): () => void;
+  subscribe(event: 'screen-share', callback: (sources: ScreenSource[]) => void): () => void;
 };
 
 // Structural slices of Electron's ipcMain, event and webContents, so tests can pass plain objects.
@@ -72,6 +74,7 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
   });
   // State is a snapshot the page re-reads with getState, so it is simply forwarded.
   const unsubscribeState = service.subscribe('state', (state) => send(IPC_CHANNELS.onStateChanged, state));
+  const unsubscribeScreen = service.subscribe('screen-share', (sources) => send(IPC_CHANNELS.onScreenShareRequest, sources));
 
   async function invoke(call: DesktopCall, args: unknown[]): Promise<Result<unknown>> {
     if (call !== 'takeJoinLinks') {
@@ -119,6 +122,7 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
     dispose() {
       unsubscribeLinks();
       unsubscribeState();
+      unsubscribeScreen();
       for (const call of DESKTOP_CALLS) ipcMain.removeHandler(IPC_CHANNELS[call]);
     },
   };

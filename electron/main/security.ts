@@ -98,8 +98,7 @@ export function applySessionPolicy(session: SessionLike): void {
   session.setDevicePermissionHandler(() => false);
   // The app offers nothing to download; a renderer-started download is refused.
   session.on('will-download', (event) => event.preventDefault());
-  // setDisplayMediaRequestHandler (screen sharing: source picker) comes with its own issue; until then
-  // getDisplayMedia fails even though 'display-capture' passes the permission check.
+  // Screen sharing goes through setDisplayMediaRequestHandler in index.ts: the app's own picker.
 }
 
 const SPKI_SHA256_BASE64 = /^[A-Za-z0-9+/]{43}=$/;

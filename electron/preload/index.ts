@@ -24,8 +24,10 @@ const api: DesktopApi = {
   setNetworkPolicy: (policy) => ipcRenderer.invoke(IPC_CHANNELS.setNetworkPolicy, policy),
   rememberNetwork: (restrictive) => ipcRenderer.invoke(IPC_CHANNELS.rememberNetwork, restrictive),
   forgetNetworks: () => ipcRenderer.invoke(IPC_CHANNELS.forgetNetworks),
+  chooseScreenSource: (id) => ipcRenderer.invoke(IPC_CHANNELS.chooseScreenSource, id),
   onStateChanged: (callback) => subscribe(IPC_CHANNELS.onStateChanged, callback),
   onJoinLink: (callback) => subscribe(IPC_CHANNELS.onJoinLink, callback),
+  onScreenShareRequest: (callback) => subscribe(IPC_CHANNELS.onScreenShareRequest, callback),
 };
 
 contextBridge.exposeInMainWorld('desktop', api);

@@ -56,6 +56,8 @@ export const windowDesktopApi: DesktopApi = {
   setNetworkPolicy: (policy) => windowBridge().setNetworkPolicy(policy),
   rememberNetwork: (restrictive) => windowBridge().rememberNetwork(restrictive),
   forgetNetworks: () => windowBridge().forgetNetworks(),
+  chooseScreenSource: (id) => windowBridge().chooseScreenSource(id),
+  onScreenShareRequest: (callback) => windowBridge().onScreenShareRequest(callback),
   onStateChanged: (callback) => windowBridge().onStateChanged(callback),
   onJoinLink: (callback) => windowBridge().onJoinLink(callback),
 };
@@ -100,6 +102,8 @@ export function createDesktopClient(api: DesktopApi): DesktopClient {
     setNetworkPolicy: (policy) => unwrap(() => api.setNetworkPolicy(policy)),
     rememberNetwork: (restrictive) => unwrap(() => api.rememberNetwork(restrictive)),
     forgetNetworks: () => unwrap(() => api.forgetNetworks()),
+    chooseScreenSource: (id) => unwrap(() => api.chooseScreenSource(id)),
+    onScreenShareRequest: (callback) => api.onScreenShareRequest(callback),
     onStateChanged: (callback) => api.onStateChanged(callback),
     onJoinLink: (callback) => api.onJoinLink(callback),
   };

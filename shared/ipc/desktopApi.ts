@@ -67,6 +67,16 @@ export const JoinLinkEvent = z.union([
 ]);
 export type JoinLinkEvent = z.infer<typeof JoinLinkEvent>;
 
+/** A screen or window the user may share (from the OS, offered by main when the page asks to share). */
+export const ScreenSource = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['screen', 'window']),
+  /** A small PNG preview as a data: URL, or null. */
+  thumbnail: z.string().nullable(),
+});
+export type ScreenSource = z.infer<typeof ScreenSource>;
+
 export const DesktopErrorCode = z.enum([
   'invalid-argument',
   'unknown-server', // a server the user has not confirmed
@@ -121,8 +131,12 @@ export interface DesktopApi {
   rememberNetwork(restrictive: boolean): Promise<Result<DesktopState>>;
   /** Forgets every network record. */
   forgetNetworks(): Promise<Result<DesktopState>>;
+  /** The user's answer to onScreenShareRequest: a source id offered there, or null to cancel. */
+  chooseScreenSource(id: string | null): Promise<Result<null>>;
   onStateChanged(callback: (state: DesktopState) => void): () => void;
   onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
+  /** The page asked to share a screen: main offers these sources; answer with chooseScreenSource. */
+  onScreenShareRequest(callback: (sources: ScreenSource[]) => void): () => void;
 }
 
 export type DesktopCall = Exclude<keyof DesktopApi, `on${string}`>;
@@ -143,6 +157,7 @@ export const DESKTOP_ARGS = {
   setNetworkPolicy: z.tuple([NetworkPolicy]),
   rememberNetwork: z.tuple([z.boolean()]),
   forgetNetworks: z.tuple([]),
+  chooseScreenSource: z.tuple([z.string().min(1).max(256).nullable()]),
 } as const satisfies Record<DesktopCall, z.ZodTuple>;
 
 /** IPC channel per call and event, so preload, main and the test bridge cannot disagree on names. */
@@ -160,11 +175,13 @@ export const IPC_CHANNELS = {
   setNetworkPolicy: 'zerorange:set-network-policy',
   rememberNetwork: 'zerorange:remember-network',
   forgetNetworks: 'zerorange:forget-networks',
+  chooseScreenSource: 'zerorange:choose-screen-source',
+  onScreenShareRequest: 'zerorange:screen-share-request',
   onStateChanged: 'zerorange:state-changed',
   onJoinLink: 'zerorange:join-link',
 } as const satisfies Record<keyof DesktopApi, string>;
 
 export const DESKTOP_CALLS = Object.keys(DESKTOP_ARGS) as DesktopCall[];
-export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink'] as const satisfies readonly DesktopEvent[];
+export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink', 'onScreenShareRequest'] as const satisfies readonly DesktopEvent[];
 
 export { JoinResponse };

@@ -54,8 +54,10 @@ export async function installDesktopBridge(page: Page, service: DesktopService):
   };
   const offState = service.subscribe('state', push('onStateChanged'));
   const offLink = service.subscribe('join-link', push('onJoinLink'));
+  const offScreen = service.subscribe('screen-share', push('onScreenShareRequest'));
   return () => {
     offState();
     offLink();
+    offScreen();
   };
 }

@@ -118,6 +118,7 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       setNetworkPolicy: async (policy: DesktopState['networkPolicy']) => ok((fake.state = { ...fake.state, networkPolicy: policy })),
       rememberNetwork: async (restrictive: boolean) => ok((fake.state = { ...fake.state, restrictiveNetwork: restrictive })),
       forgetNetworks: async () => ok((fake.state = { ...fake.state, restrictiveNetwork: false })),
+      chooseScreenSource: async () => ok(null),
     } as Impl,
     calls,
     names: () => calls.map(([name]) => name),
@@ -159,6 +160,8 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       listeners.link.add(cb);
       return () => listeners.link.delete(cb);
     },
+    chooseScreenSource: record('chooseScreenSource'),
+    onScreenShareRequest: () => () => undefined,
   } as DesktopApi;
   return fake;
 }
