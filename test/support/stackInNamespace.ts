@@ -22,6 +22,8 @@ export interface StackInNamespace {
   output(): string;
   /** SIGTERM, SIGKILL after `deadlineMs`; resolves once the process has exited and its folders are gone. Idempotent. */
   stop(deadlineMs?: number): Promise<void>;
+  /** Kills the signaling server (SIGKILL, like a crash) and lets the stack start it again on the same port. */
+  restartSignaling(): void;
 }
 
 const WORK_PREFIX = 'zr-netns-stack-';
@@ -126,7 +128,9 @@ export async function startStackIn(net: TestNetwork, opts: { readyTimeoutMs?: nu
     // stop() signals child.pid: that must be the stack itself, not an `ip` left in between.
     if (info.pid !== child.pid) throw new Error(`stack.json names pid ${info.pid}, the spawned process is ${child.pid}`);
     if (info.turn.tlsPort !== 443) throw new Error(`TURN over TLS is on ${info.turn.tlsPort}, not 443`);
-    return { info, output, stop };
+    // Namespaces share the PID space: the stack's pid from stack.json is signalled directly.
+    const restartSignaling = () => process.kill(info.pid, 'SIGUSR1');
+    return { info, output, stop, restartSignaling };
   } catch (err) {
     const out = output();
     await stop(1000);

@@ -235,14 +235,31 @@ export class CallSession {
       return;
     }
     const name = this.store.call.peers[peerId]?.name ?? 'this person';
-    const turnHost = this.iceServers.flatMap(urls).map((u) => parseIceUrl(u)?.host).find(Boolean) ?? 'the TURN server';
-    const blocked = entry.candidateErrors.length
-      ? ` Unreachable: ${[...new Set(entry.candidateErrors.map((e) => `${e.url ?? 'a server'} (${e.errorCode})`))].join(', ')}.`
-      : ' No relay answered in time.';
     this.store.callPeerUpsert(peerId, { link: 'failed' });
-    this.fail(
-      `Could not connect to ${name}. Tried a direct path, TURN over UDP and TCP on 3478, and TURN over TLS on 443 to ${turnHost}.${blocked} ` +
-        `Ask your network administrator to allow outgoing TCP 443 to ${turnHost}.`,
+    const message = `Could not connect to ${name}. ${this.whatWasTried(entry)}`;
+    // Others still connected: the call goes on, and the news is about this person only.
+    if (this.anyConnected()) this.store.callPatch({ notice: message });
+    else this.fail(message);
+  }
+
+  /** What the app tried and what was blocked, in words a network administrator can act on. */
+  private whatWasTried(entry: LinkEntry): string {
+    const offered = this.iceServers.flatMap(urls).map(parseIceUrl).filter((u): u is NonNullable<typeof u> => u !== null);
+    const relays = offered.filter((u) => u.relay);
+    const tls = relays.find((u) => u.relay === 'tls');
+    const host = tls?.host ?? relays[0]?.host ?? offered[0]?.host;
+    if (relays.length === 0) {
+      return 'Only a direct path was possible: the server offers no TURN relay, so networks that block direct connections cannot be crossed. Ask the server administrator to configure TURN.';
+    }
+    const tried = [
+      ...(entry.policy === 'auto' || this.deps.policy === 'auto' ? ['a direct path'] : []),
+      ...relays.map((u) => `TURN over ${u.relay!.toUpperCase()} on ${u.port}`),
+    ];
+    const errors = [...new Set(entry.candidateErrors.map((e) => `${e.url ?? 'a server'} (error ${e.errorCode})`))];
+    const blocked = errors.length ? ` Unreachable: ${errors.join(', ')}.` : ' No relay answered in time.';
+    return (
+      `Tried ${tried.join(', ')} to ${host}.${blocked} ` +
+      `Ask your network administrator to allow outgoing TCP ${tls?.port ?? 443} to ${host}.`
     );
   }
 

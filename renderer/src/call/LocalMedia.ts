@@ -89,7 +89,8 @@ export class LocalMedia {
     const audio = this.track('audio');
     if (!audio) return;
     this.meter = new LevelMeter(new MediaStream([audio]), (level, speaking) => {
-      if (Math.abs(level - this.view.level) >= 0.02 || speaking !== this.view.speaking) this.patch({ level, speaking });
+      const settled = level === 0 && this.view.level !== 0;
+      if (settled || Math.abs(level - this.view.level) >= 0.02 || speaking !== this.view.speaking) this.patch({ level, speaking });
     });
   }
 

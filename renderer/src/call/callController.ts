@@ -27,8 +27,15 @@ export class CallController {
   private media: LocalMedia | null = null;
   private session: CallSession | null = null;
   private lastJoin: JoinResponse | null = null;
+  /** Room tokens are single-use: one handed to a connection is never handed out again (Try again). */
+  private readonly usedTokens = new Set<string>();
 
-  constructor(private readonly deps: CallControllerDeps) {}
+  constructor(private readonly deps: CallControllerDeps) {
+    // When the room goes away (sign-out, another server, leaving), the call and the devices go with it.
+    deps.store.subscribe((state, previous) => {
+      if (previous.room.status === 'joined' && state.room.status !== 'joined' && state.call.phase !== 'idle') this.leave();
+    });
+  }
 
   private get store() {
     return this.deps.store.getState();
@@ -37,7 +44,7 @@ export class CallController {
   /** Pre-join: opens camera and microphone for the preview and lists devices. */
   async prepare(roomId: string, join: JoinResponse): Promise<void> {
     if (this.store.call.phase !== 'idle' && this.store.call.roomId === roomId) return;
-    this.lastJoin = join;
+    this.lastJoin = this.usedTokens.has(join.roomToken) ? null : join;
     const desktop = this.store.session.desktop;
     this.store.callPatch({ phase: 'prejoin', roomId, policy: desktop?.restrictiveNetwork ? 'relay-tls' : (desktop?.networkPolicy ?? 'auto') });
     this.media ??= new LocalMedia({ media: this.deps.media, store: this.deps.store });
@@ -69,8 +76,9 @@ export class CallController {
       getJoin: async () => {
         const cached = first;
         first = null;
-        if (cached && Date.parse(cached.expiresAt) - Date.now() > 30_000) return cached;
-        return this.deps.desktop.joinRoom(roomId);
+        const join = cached && Date.parse(cached.expiresAt) - Date.now() > 30_000 ? cached : await this.deps.desktop.joinRoom(roomId);
+        this.usedTokens.add(join.roomToken);
+        return join;
       },
     });
     this.session = new CallSession({
@@ -137,7 +145,8 @@ export class CallController {
 
   /** Forgets what the app learned about networks (and this one). */
   async forgetNetworks(): Promise<void> {
-    await this.deps.desktop.forgetNetworks();
+    const state = await this.deps.desktop.forgetNetworks();
+    if (this.store.call.phase === 'prejoin') this.store.callPatch({ policy: state.networkPolicy });
   }
 }
 

@@ -9,22 +9,24 @@ interface ScreenLayoutProps {
   actions?: ReactNode;
   /** Move focus to the heading when the screen appears, so screen readers announce it. */
   focusHeading?: boolean;
+  /** Use the whole window, no wider than it and no taller (the call grid). */
+  fill?: boolean;
   children: ReactNode;
 }
 
-export function ScreenLayout({ title, info, actions, focusHeading = true, children }: ScreenLayoutProps) {
+export function ScreenLayout({ title, info, actions, focusHeading = true, fill = false, children }: ScreenLayoutProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (focusHeading) heading.current?.focus();
   }, [focusHeading]);
   return (
-    <div className="app">
+    <div className={fill ? 'app app-fill' : 'app'}>
       <header className="topbar">
         <span className="brand">ZeroRange</span>
         {info != null && <div className="topbar-info">{info}</div>}
         {actions != null && <nav className="topbar-actions" aria-label="App">{actions}</nav>}
       </header>
-      <main className="screen">
+      <main className={fill ? 'screen screen-fill' : 'screen'}>
         <h1 ref={heading} tabIndex={-1}>
           {title}
         </h1>

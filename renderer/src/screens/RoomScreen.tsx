@@ -1,30 +1,23 @@
-import { ScreenLayout } from '../components/ScreenLayout.js';
-import { selectJoinResponse, selectRoomTarget, useAppStore } from '../store/index.js';
+import { useEffect } from 'react';
+import { callController } from '../call/callController.js';
+import { selectCallPhase, selectJoinResponse, selectRoomTarget, useAppStore } from '../store/index.js';
+import { CallScreen } from './CallScreen.js';
+import { PreJoinScreen } from './PreJoinScreen.js';
 
-/**
- * A room main let us join. Placeholder: the call UI (media, peers, signaling with join.roomToken)
- * replaces the body of this screen in a later issue.
- */
+/** A room main let us join: the pre-join screen until the call starts, then the call. */
 export function RoomScreen() {
   const target = useAppStore(selectRoomTarget);
   const join = useAppStore(selectJoinResponse);
-  const leaveRoom = useAppStore((s) => s.leaveRoom);
-  if (target == null || join == null) return null;
-  return (
-    <ScreenLayout title={`Room ${target.roomId}`}>
-      <section className="card">
-        <p role="status" className="status">
-          Ready to join
-        </p>
-        <p className="hint">
-          On <span className="mono">{target.server}</span>, for up to {join.roomSizeLimit} people.
-        </p>
-        <div className="actions">
-          <button type="button" onClick={leaveRoom}>
-            Leave
-          </button>
-        </div>
-      </section>
-    </ScreenLayout>
-  );
+  const phase = useAppStore(selectCallPhase);
+  const callRoom = useAppStore((s) => s.call.roomId);
+  const stale = target != null && callRoom != null && callRoom !== target.roomId;
+
+  // A call left over from another room (that room was left without ending it): end it first.
+  useEffect(() => {
+    if (stale) callController().leave();
+  }, [stale]);
+
+  if (target == null || join == null || stale) return null;
+  if (phase === 'idle' || phase === 'prejoin') return <PreJoinScreen roomId={target.roomId} server={target.server} join={join} />;
+  return <CallScreen roomId={target.roomId} />;
 }

@@ -1,0 +1,48 @@
+import { useAppStore, type PeerView } from '../../store/index.js';
+import { linkText, pathTitle } from './callText.js';
+import { TileFrame } from './TileFrame.js';
+
+function PeerBadges({ peer }: { peer: PeerView }) {
+  const label = peer.path?.label ?? 'Connecting…';
+  return (
+    <>
+      <span className="sr-only">Media path: </span>
+      <span className="badge badge-path" data-testid="path-badge" title={pathTitle(peer.path)}>
+        {label}
+      </span>
+      {peer.encryption != null && (
+        <span className="badge badge-encryption" data-testid="encryption" title={peer.encryption}>
+          {peer.encryption}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** Someone else in the call: their media (audio plays here), path, encryption and connection state. */
+export function PeerTile({ peerId }: { peerId: string }) {
+  const peer = useAppStore((s) => s.call.peers[peerId]);
+  const sinkId = useAppStore((s) => s.call.local.selected.audiooutput);
+  if (peer == null) return null;
+  return (
+    <TileFrame
+      label={peer.name}
+      avatarName={peer.name}
+      stream={peer.stream}
+      muted={false}
+      sinkId={sinkId}
+      videoOn={peer.media.video || peer.media.screen}
+      sharing={peer.media.screen}
+      screenVideo={peer.media.screen}
+      speaking={peer.speaking && peer.media.audio}
+      muteShown={!peer.media.audio}
+      top={<PeerBadges peer={peer} />}
+      status={
+        <>
+          <span className={`badge badge-link badge-link-${peer.link}`}>{linkText(peer.link)}</span>
+          {peer.away && <span className="badge badge-away">Away</span>}
+        </>
+      }
+    />
+  );
+}

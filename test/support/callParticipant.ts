@@ -1,0 +1,185 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { createDesktopService, type DesktopService } from '../../electron/main/desktopService.js';
+import { closeBrowserInNamespace, launchBrowserInNamespace } from './callBrowser.js';
+import { installDesktopBridge } from './desktopBridge.js';
+import { fakeSafeStorage } from './fakeSafeStorage.js';
+import type { TestNetwork } from './netns.js';
+import { serveRendererOnRoute } from './rendererRoute.js';
+import { TEST_ORIGIN, type StackInNamespace } from './stackInNamespace.js';
+import { SystemBrowser } from './systemBrowser.js';
+
+export interface MediaCounters {
+  peers: number;
+  framesDecoded: number;
+  videoBytes: number;
+  audioBytes: number;
+}
+
+export interface SelectedPath {
+  localType: string | null;
+  remoteType: string | null;
+  relayProtocol: string | null;
+  url: string | null;
+}
+
+declare global {
+  interface Window {
+    __zrPcs?: RTCPeerConnection[];
+  }
+}
+
+/**
+ * One person in a call test: Chromium in a client namespace with the built renderer, `window.desktop`
+ * bridged to a real DesktopService in the test process, and a system browser for sign-in.
+ */
+export class Participant {
+  private constructor(
+    readonly page: Page,
+    readonly service: DesktopService,
+    private readonly browser: Browser,
+    private readonly context: BrowserContext,
+    private readonly systemBrowser: SystemBrowser,
+    private readonly net: TestNetwork,
+    private readonly index: number,
+    private readonly userData: string,
+    private readonly unbridge: () => void,
+  ) {}
+
+  static async open(net: TestNetwork, stack: StackInNamespace, index: number): Promise<Participant> {
+    const client = net.clients[index]!;
+    const spki = stack.info.turn.enabled ? [stack.info.turn.spkiSha256] : [];
+    const browser = await launchBrowserInNamespace(net, client.ns, { spkiList: spki, insecureOrigins: [TEST_ORIGIN] });
+    const context = await browser.newContext();
+    await serveRendererOnRoute(context, { origin: TEST_ORIGIN, dir: 'build/renderer' });
+    const page = await context.newPage();
+    // Test-only instrumentation: keep every peer connection the app makes, to read its stats.
+    await page.addInitScript(() => {
+      const Native = window.RTCPeerConnection;
+      window.__zrPcs = [];
+      window.RTCPeerConnection = class extends Native {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          window.__zrPcs!.push(this);
+        }
+      } as typeof RTCPeerConnection;
+    });
+    const systemBrowser = new SystemBrowser(browser);
+    const userData = mkdtempSync(path.join(tmpdir(), `zr-participant-${index}-`));
+    // This client's network as main would see it: its own address (for the per-network record).
+    const ifs: NodeJS.Dict<NetworkInterfaceInfo[]> = {
+      eth0: [{ address: client.ip, netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:00', internal: false, cidr: `${client.ip}/24` }],
+    };
+    const service = createDesktopService({
+      appInfo: () => ({ name: 'ZeroRange', version: '0.0.0-test', electron: null, chrome: null, node: process.versions.node, platform: process.platform, arch: process.arch, packaged: false }),
+      openExternal: systemBrowser.openExternal,
+      safeStorage: fakeSafeStorage(),
+      userDataDir: userData,
+      platform: process.platform,
+      allowInsecureLoopback: false,
+      insecureHosts: [net.serverIp],
+      loginTimeoutMs: 30_000,
+      networkInterfaces: () => ifs,
+    });
+    const unbridge = await installDesktopBridge(page, service);
+    await page.goto(`${TEST_ORIGIN}/`);
+    return new Participant(page, service, browser, context, systemBrowser, net, index, userData, unbridge);
+  }
+
+  async signIn(stack: StackInNamespace, username: string): Promise<void> {
+    const user = stack.info.idp.users.find((u) => u.username === username)!;
+    this.systemBrowser.user = user;
+    await this.page.getByLabel('Server address').fill(stack.info.signaling.url);
+    await this.page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(this.page.getByText(`Signed in as ${user.name}`)).toBeVisible();
+  }
+
+  /** New room → its shareable link, and this participant on its pre-join screen. */
+  async createRoom(): Promise<string> {
+    await this.page.getByRole('button', { name: 'New room' }).click();
+    const link = await this.page.getByLabel('Room link', { exact: true }).inputValue();
+    await this.page.getByRole('button', { name: 'Enter this room' }).click();
+    return link;
+  }
+
+  async openLink(link: string): Promise<void> {
+    await this.page.getByLabel('Room link or ID').fill(link);
+    await this.page.getByRole('button', { name: 'Join', exact: true }).click();
+  }
+
+  async joinCall(policyLabel?: string): Promise<void> {
+    if (policyLabel) await this.page.getByLabel('Network').selectOption({ label: policyLabel });
+    await this.page.getByRole('button', { name: 'Join call' }).click();
+  }
+
+  tile(name: string) {
+    return this.page.getByRole('group', { name, exact: true });
+  }
+
+  /** Media received so far, summed over this participant's peer connections. */
+  media(): Promise<MediaCounters> {
+    return this.page.evaluate(async () => {
+      const total = { peers: 0, framesDecoded: 0, videoBytes: 0, audioBytes: 0 };
+      for (const pc of window.__zrPcs ?? []) {
+        if (pc.connectionState === 'closed') continue;
+        total.peers += 1;
+        (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; bytesReceived?: number }) => {
+          if (s.type !== 'inbound-rtp') return;
+          if (s.kind === 'video') {
+            total.framesDecoded += s.framesDecoded ?? 0;
+            total.videoBytes += s.bytesReceived ?? 0;
+          } else if (s.kind === 'audio') total.audioBytes += s.bytesReceived ?? 0;
+        });
+      }
+      return total;
+    });
+  }
+
+  /** The selected candidate pair of each open peer connection. */
+  paths(): Promise<SelectedPath[]> {
+    return this.page.evaluate(async () => {
+      const out: { localType: string | null; remoteType: string | null; relayProtocol: string | null; url: string | null }[] = [];
+      for (const pc of window.__zrPcs ?? []) {
+        if (pc.connectionState !== 'connected') continue;
+        const stats = await pc.getStats();
+        const byId = new Map<string, Record<string, unknown>>();
+        stats.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s));
+        const transport = [...byId.values()].find((s) => s.type === 'transport');
+        const pair = byId.get(transport?.selectedCandidatePairId as string);
+        const local = byId.get(pair?.localCandidateId as string);
+        const remote = byId.get(pair?.remoteCandidateId as string);
+        out.push({
+          localType: (local?.candidateType as string) ?? null,
+          remoteType: (remote?.candidateType as string) ?? null,
+          relayProtocol: (local?.relayProtocol as string) ?? null,
+          url: (local?.url as string) ?? null,
+        });
+      }
+      return out;
+    });
+  }
+
+  /** Waits until received media grows on every expected peer connection (real audio and decoded video). */
+  async expectMediaFlowing(peers: number, timeoutMs = 15_000): Promise<void> {
+    const first = await this.media();
+    await expect
+      .poll(async () => {
+        const now = await this.media();
+        return now.peers >= peers && now.framesDecoded > first.framesDecoded + 5 * peers && now.audioBytes > first.audioBytes && now.videoBytes > first.videoBytes;
+      }, { timeout: timeoutMs })
+      .toBe(true);
+  }
+
+  async close(): Promise<void> {
+    this.unbridge();
+    await this.service.dispose();
+    await this.systemBrowser.close();
+    await this.context.close().catch(() => undefined);
+    await closeBrowserInNamespace(this.net, this.net.clients[this.index]!.ns, this.browser);
+    rmSync(this.userData, { recursive: true, force: true });
+  }
+}
