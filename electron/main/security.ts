@@ -37,7 +37,9 @@ export function validateSender(frame: FrameLike | null | undefined): boolean {
   }
 }
 
-const GRANTED = new Set(['media', 'display-capture', 'clipboard-sanitized-write']);
+// Local network access: organisations often run signaling and TURN on private addresses, and
+// Chromium's Local Network Access checks would otherwise block the app's own connections there.
+const GRANTED = new Set(['media', 'display-capture', 'clipboard-sanitized-write', 'local-network-access', 'local-network', 'loopback-network']);
 
 export interface PermissionDetails {
   isMainFrame?: boolean;

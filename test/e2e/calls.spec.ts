@@ -5,7 +5,8 @@
  * DesktopService. Skipped, saying why, where namespaces cannot be made.
  */
 import { existsSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { chromium, expect, test, type Browser } from '@playwright/test';
+import { chromiumArgs } from '../../playwright.config.js';
 import { turnserverPath } from '../../dev/coturn.js';
 import { SYSTEM_CHROMIUM } from '../support/callBrowser.js';
 import { Participant } from '../support/callParticipant.js';
@@ -16,6 +17,7 @@ test.describe.configure({ mode: 'serial' });
 
 let net: TestNetwork | undefined;
 let stack: StackInNamespace | undefined;
+let hostBrowser: Browser | undefined;
 const open: Participant[] = [];
 
 test.beforeAll(async () => {
@@ -26,6 +28,8 @@ test.beforeAll(async () => {
   test.skip(reason !== null, reason ?? '');
   net = await createTestNetwork({ clients: 3 });
   stack = await startStackIn(net);
+  // The users' system browser, beside main in the root namespace.
+  hostBrowser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: chromiumArgs });
 });
 
 test.afterEach(async () => {
@@ -34,12 +38,14 @@ test.afterEach(async () => {
 });
 
 test.afterAll(async () => {
+  if (process.env.ZR_DEBUG_STACK) console.log(stack?.output());
+  await hostBrowser?.close();
   await stack?.stop();
   await net?.destroy();
 });
 
 async function participant(index: number, username: string): Promise<Participant> {
-  const p = await Participant.open(net!, stack!, index);
+  const p = await Participant.open(net!, stack!, index, hostBrowser!);
   open.push(p);
   await p.signIn(stack!, username);
   return p;
@@ -66,7 +72,11 @@ test('alice and bob sign in, meet by link, and receive each other’s audio and 
 });
 
 const policies: [string, string, (p: { localType: string | null; remoteType: string | null; relayProtocol: string | null; url: string | null }) => void][] = [
-  ['Auto', 'Direct', (p) => expect([p.localType, p.remoteType]).toEqual(['host', 'host'])],
+  // Direct: no relay on either side (without NAT a server-reflexive candidate is the host address).
+  ['Auto', 'Direct', (p) => {
+    expect(['host', 'srflx', 'prflx']).toContain(p.localType);
+    expect(['host', 'srflx', 'prflx']).toContain(p.remoteType);
+  }],
   ['Always relay', 'Relay UDP', (p) => expect(p.localType).toBe('relay')],
   ['Relay over TLS 443 only', 'Relay TLS 443', (p) => {
     expect(p.localType).toBe('relay');
@@ -158,7 +168,8 @@ test('with TLS 443 blocked too, the call fails with a clear, actionable message'
   await bob.joinCall();
   await alice.joinCall();
   const alert = alice.page.getByRole('alert');
-  await expect(alert).toContainText(/TLS|443/, { timeout: 20_000 });
-  await expect(alert).toContainText(/network administrator/);
+  // What was tried, what was blocked, and exactly what to allow.
+  await expect(alert).toContainText(/UDP 3478.*TCP 3478.*TLS 443/, { timeout: 20_000 });
+  await expect(alert).toContainText(/(IT team|network administrator).*10\.77\.0\.1:443/);
   await expect(alice.page.getByRole('button', { name: 'Try again' })).toBeVisible();
 });

@@ -49,13 +49,20 @@ export class Participant {
     private readonly unbridge: () => void,
   ) {}
 
-  static async open(net: TestNetwork, stack: StackInNamespace, index: number): Promise<Participant> {
+  /**
+   * `hostBrowser` runs where main runs (the root namespace): the system browser must reach main's
+   * loopback redirect listener, as it does on a real machine.
+   */
+  static async open(net: TestNetwork, stack: StackInNamespace, index: number, hostBrowser: Browser): Promise<Participant> {
     const client = net.clients[index]!;
     const spki = stack.info.turn.enabled ? [stack.info.turn.spkiSha256] : [];
     const browser = await launchBrowserInNamespace(net, client.ns, { spkiList: spki, insecureOrigins: [TEST_ORIGIN] });
     const context = await browser.newContext();
+    // As the Electron app grants its own origin: the signaling server is on a private address.
+    await context.grantPermissions(['local-network-access'], { origin: TEST_ORIGIN });
     await serveRendererOnRoute(context, { origin: TEST_ORIGIN, dir: 'build/renderer' });
     const page = await context.newPage();
+    if (process.env.ZR_DEBUG_PAGES) page.on('console', (m) => console.log(`[page ${index}] ${m.type()}: ${m.text()}`));
     // Test-only instrumentation: keep every peer connection the app makes, to read its stats.
     await page.addInitScript(() => {
       const Native = window.RTCPeerConnection;
@@ -67,7 +74,7 @@ export class Participant {
         }
       } as typeof RTCPeerConnection;
     });
-    const systemBrowser = new SystemBrowser(browser);
+    const systemBrowser = new SystemBrowser(hostBrowser);
     const userData = mkdtempSync(path.join(tmpdir(), `zr-participant-${index}-`));
     // This client's network as main would see it: its own address (for the per-network record).
     const ifs: NodeJS.Dict<NetworkInterfaceInfo[]> = {
@@ -112,7 +119,7 @@ export class Participant {
   }
 
   async joinCall(policyLabel?: string): Promise<void> {
-    if (policyLabel) await this.page.getByLabel('Network').selectOption({ label: policyLabel });
+    if (policyLabel) await this.page.getByLabel('Network', { exact: true }).selectOption({ label: policyLabel });
     await this.page.getByRole('button', { name: 'Join call' }).click();
   }
 
@@ -166,12 +173,19 @@ export class Participant {
   /** Waits until received media grows on every expected peer connection (real audio and decoded video). */
   async expectMediaFlowing(peers: number, timeoutMs = 15_000): Promise<void> {
     const first = await this.media();
-    await expect
-      .poll(async () => {
-        const now = await this.media();
-        return now.peers >= peers && now.framesDecoded > first.framesDecoded + 5 * peers && now.audioBytes > first.audioBytes && now.videoBytes > first.videoBytes;
-      }, { timeout: timeoutMs })
-      .toBe(true);
+    let last = first;
+    try {
+      await expect
+        .poll(async () => {
+          last = await this.media();
+          return last.peers >= peers && last.framesDecoded > first.framesDecoded + 5 * peers && last.audioBytes > first.audioBytes && last.videoBytes > first.videoBytes;
+        }, { timeout: timeoutMs })
+        .toBe(true);
+    } catch (err) {
+      const screen = await this.page.locator('main').innerText().catch(() => '(no page)');
+      const states = await this.page.evaluate(() => (window.__zrPcs ?? []).map((pc) => `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`));
+      throw new Error(`media not flowing to participant ${this.index}: first ${JSON.stringify(first)}, last ${JSON.stringify(last)}, peer connections ${JSON.stringify(states)}\n--- screen ---\n${screen}`, { cause: err });
+    }
   }
 
   async close(): Promise<void> {

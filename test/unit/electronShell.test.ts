@@ -31,6 +31,7 @@ import {
   IPC_CHANNELS,
   type DesktopState,
   type JoinLinkEvent,
+  type ScreenSource,
   type Result,
 } from '../../shared/ipc/desktopApi.js';
 
@@ -292,6 +293,9 @@ describe('permissions', () => {
     ['media', origin, { isMainFrame: true, requestingUrl: APP }, true],
     ['display-capture', origin, { isMainFrame: true }, true],
     ['clipboard-sanitized-write', origin, undefined, true],
+    // A signaling server on the organisation's private network must be reachable from the app.
+    ['local-network-access', origin, undefined, true],
+    ['local-network-access', 'https://evil.example', undefined, false],
     ['media', origin, { isMainFrame: false, requestingUrl: APP }, false], // subframe
     ['media', origin, { isMainFrame: true, requestingUrl: 'https://evil.example/' }, false],
     ['media', 'https://evil.example', undefined, false],
@@ -565,13 +569,13 @@ function ipcHarness() {
     },
     removeHandler: (channel: string) => handlers.delete(channel),
   };
-  const listeners: { state: ((s: DesktopState) => void)[]; 'join-link': ((e: JoinLinkEvent) => void)[] } = { state: [], 'join-link': [] };
+  const listeners: { state: ((s: DesktopState) => void)[]; 'join-link': ((e: JoinLinkEvent) => void)[]; 'screen-share': ((s: ScreenSource[]) => void)[] } = { state: [], 'join-link': [], 'screen-share': [] };
   const calls = Object.fromEntries(DESKTOP_CALLS.map((call) => [call, vi.fn(async (...args: unknown[]) => ({ ok: true, value: { call, args } }))]));
   const queued: JoinLinkEvent[] = [];
   calls.takeJoinLinks = vi.fn(async () => ({ ok: true, value: queued.splice(0) })) as unknown as (typeof calls)[string];
   const service = {
     ...calls,
-    subscribe: (event: 'state' | 'join-link', cb: never) => {
+    subscribe: (event: 'state' | 'join-link' | 'screen-share', cb: never) => {
       listeners[event].push(cb);
       return () => {
         listeners[event] = listeners[event].filter((l) => l !== cb) as never;
@@ -595,6 +599,7 @@ function ipcHarness() {
     queued,
     emitState: (s: DesktopState) => listeners.state.forEach((l) => l(s)),
     emitLink: (e: JoinLinkEvent) => listeners['join-link'].forEach((l) => l(e)),
+    emitScreenShare: (sources: ScreenSource[]) => listeners['screen-share'].forEach((l) => l(sources)),
     closeWindow: () => {
       main = null;
     },
@@ -654,6 +659,13 @@ describe('registerIpc', () => {
     const res = await h.invoke('joinRoom', ['team-standup']);
     expect(res).toEqual({ ok: false, error: { code: 'internal', message: 'the desktop shell failed unexpectedly' } });
     expect(h.onError).toHaveBeenCalledWith('joinRoom', expect.any(Error));
+  });
+
+  it('forwards screen share requests to the main window', () => {
+    const h = ipcHarness();
+    const sources: ScreenSource[] = [{ id: 'screen:0:0', name: 'Screen', kind: 'screen', thumbnail: null }];
+    h.emitScreenShare(sources);
+    expect(h.sent).toEqual([[IPC_CHANNELS.onScreenShareRequest, sources]]);
   });
 
   it('forwards state changes to the main window', () => {

@@ -28,10 +28,10 @@ describe('rtcConfigurationFor', () => {
     expect(NETWORK_POLICY_LABELS).toEqual({ auto: 'Auto', relay: 'Always relay', 'relay-tls': 'Relay over TLS 443 only' });
   });
 
-  it('auto: every server, all transports, one pooled candidate set', () => {
+  it('auto: every server, all transports, no pooled candidates', () => {
     expect(rtcConfigurationFor('auto', SERVERS)).toEqual({
       ok: true,
-      config: { iceServers: SERVERS, iceTransportPolicy: 'all', iceCandidatePoolSize: 1 },
+      config: { iceServers: SERVERS, iceTransportPolicy: 'all', iceCandidatePoolSize: 0 },
     });
   });
 
@@ -44,7 +44,7 @@ describe('rtcConfigurationFor', () => {
           { urls: ['turn:backup.example.com:3478'], username: 'backup-user', credential: 'secret-b' },
         ],
         iceTransportPolicy: 'relay',
-        iceCandidatePoolSize: 1,
+        iceCandidatePoolSize: 0,
       },
     });
   });
@@ -55,7 +55,7 @@ describe('rtcConfigurationFor', () => {
       config: {
         iceServers: [{ urls: [TURNS_443], username: '1700000000:sid', credential: 'secret-a' }],
         iceTransportPolicy: 'relay',
-        iceCandidatePoolSize: 1,
+        iceCandidatePoolSize: 0,
       },
     });
   });

@@ -100,7 +100,8 @@ export class CallSession {
     this.iceServers = w.iceServers;
     this.store.callPatch({ selfId: w.self.peerId, phase: 'in-call' });
     const present = new Set(w.peers.map((p) => p.peerId));
-    for (const peer of w.peers) this.onPeerJoined(peer);
+    // We are the newcomer to everyone already here: we offer.
+    for (const peer of w.peers) this.onPeerJoined(peer, true);
     if (w.reconnected) {
       for (const [peerId, entry] of this.links) {
         if (!present.has(peerId)) this.onPeerLeft(peerId, false);
@@ -112,7 +113,7 @@ export class CallSession {
     this.announceMedia();
   }
 
-  private onPeerJoined(peer: PeerInfo): void {
+  private onPeerJoined(peer: PeerInfo, initiator = false): void {
     const entry = this.links.get(peer.peerId);
     this.store.callPeerUpsert(peer.peerId, { name: peer.name, away: false });
     if (entry) {
@@ -122,7 +123,8 @@ export class CallSession {
       this.sendMediaState(peer.peerId);
       return;
     }
-    this.createLink(peer.peerId);
+    // A newcomer offers to us: its tile shows now, the connection comes with its offer.
+    if (initiator) this.createLink(peer.peerId, true);
     this.sendMediaState(peer.peerId);
   }
 
@@ -153,11 +155,10 @@ export class CallSession {
     entry.connectTimer = entry.disconnectTimer = entry.awayTimer = null;
   }
 
-  private createLink(peerId: string): LinkEntry | null {
+  private createLink(peerId: string, initiator: boolean): LinkEntry | null {
     const policy = this.store.call.policy;
     const config = this.configFor(policy);
     if (!config || !this.selfId) return null;
-    if (policy === 'auto' && !this.detector) this.startDetector();
     const entry: LinkEntry = { policy, connectTimer: null, disconnectTimer: null, awayTimer: null, meter: null, everConnected: false, candidateErrors: [], link: null! };
     entry.link = new PeerLink({
       peerId,
@@ -167,6 +168,7 @@ export class CallSession {
       send: (data) => this.deps.signal.sendSignal(peerId, data),
       tracks: this.deps.media.tracks(),
       stream: this.deps.media.stream,
+      initiator,
       events: {
         onRemoteStream: (stream) => {
           this.store.callPeerUpsert(peerId, { stream });
@@ -182,7 +184,11 @@ export class CallSession {
           this.detector?.onCandidateError({ errorCode: e.errorCode, url: e.url ?? null });
         },
         onGatheringComplete: () => this.detector?.onGatheringComplete(),
-        onError: () => undefined,
+        onGatheringStart: () => {
+          if (entry.policy === 'auto' && !this.detector) this.startDetector();
+        },
+        // Kept visible for developers; the link recovers through ICE restarts and timers.
+        onError: (err, during) => console.warn(`peer ${peerId}: ${during} failed: ${err.message}`),
       },
     });
     this.links.set(peerId, entry);
@@ -286,7 +292,7 @@ export class CallSession {
       return;
     }
     // A peer may offer before we learn it joined (welcome/peer-joined race): make the link now.
-    const entry = this.links.get(from) ?? (this.store.call.peers[from] ? this.createLink(from) : null);
+    const entry = this.links.get(from) ?? (this.store.call.peers[from] ? this.createLink(from, false) : null);
     await entry?.link.handle(data);
   }
 

@@ -8,6 +8,8 @@ export interface PeerLinkEvents {
   onCandidate(candidate: RTCIceCandidate): void;
   onCandidateError(event: RTCPeerConnectionIceErrorEvent): void;
   onGatheringComplete(): void;
+  /** ICE gathering began (the detector's clock starts here, not at creation). */
+  onGatheringStart(): void;
   /** A negotiation step failed (logged by the caller; the link recovers through ICE restart). */
   onError(error: Error, during: string): void;
 }
@@ -21,6 +23,11 @@ export interface PeerLinkOptions {
   send: (data: SignalData) => void;
   /** Tracks to send from the start, and the stream they belong to. */
   tracks: MediaStreamTrack[];
+  /**
+   * Whether this side makes the first offer. Only the newcomer does: when both offer at once,
+   * Chromium's rollback on the polite side can leave the answer's transport without candidates.
+   */
+  initiator: boolean;
   stream: MediaStream;
   events: PeerLinkEvents;
 }
@@ -39,6 +46,14 @@ export class PeerLink {
   private settingRemoteAnswer = false;
   private closed = false;
   private readonly senders = new Map<string, RTCRtpSender>();
+  /** Messages from the peer are applied one at a time, in the order they came. */
+  private incoming: Promise<void> = Promise.resolve();
+  /**
+   * Candidates that came before a remote description to apply them to: the other side's
+   * icecandidate events can overtake the description it sends after setLocalDescription resolves.
+   */
+  private earlyCandidates: (RTCIceCandidateInit | null)[] = [];
+  private readonly allowOffers: () => void;
 
   constructor(private readonly opts: PeerLinkOptions) {
     this.peerId = opts.peerId;
@@ -47,8 +62,22 @@ export class PeerLink {
     const pc = this.pc;
     // addTrack (not addTransceiver): a colliding remote offer can then reuse these transceivers.
     for (const track of opts.tracks) this.senders.set(track.kind, pc.addTrack(track, opts.stream));
+    // Without a camera or microphone we still receive the others' (and negotiate at all).
+    for (const kind of ['audio', 'video'] as const) {
+      if (!this.senders.has(kind)) this.senders.set(kind, pc.addTransceiver(kind, { direction: 'recvonly' }).sender);
+    }
 
-    pc.onnegotiationneeded = () => void this.negotiate();
+    // The answering side's first negotiation is the remote offer; later changes renegotiate normally.
+    let offersAllowed = opts.initiator;
+    pc.onnegotiationneeded = () => {
+      if (offersAllowed) void this.negotiate();
+    };
+    this.allowOffers = () => {
+      if (offersAllowed) return;
+      offersAllowed = true;
+      // Anything that wanted negotiating while we waited (a device switch…) is offered now.
+      if (pc.signalingState === 'stable') void this.negotiate();
+    };
     pc.onicecandidate = ({ candidate }) => {
       if (candidate) opts.events.onCandidate(candidate);
       else opts.events.onGatheringComplete();
@@ -59,6 +88,9 @@ export class PeerLink {
       opts.events.onRemoteStream(streams[0] ?? new MediaStream([track]));
     };
     pc.onconnectionstatechange = () => opts.events.onStateChange(this.state);
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'gathering') opts.events.onGatheringStart();
+    };
   }
 
   get state(): LinkState {
@@ -83,8 +115,22 @@ export class PeerLink {
     return { type: d.type, sdp: d.sdp };
   }
 
-  /** Applies a description or candidate from the peer. */
-  async handle(data: SignalData): Promise<void> {
+  /** Applies a description or candidate from the peer (queued behind the ones before it). */
+  handle(data: SignalData): Promise<void> {
+    this.incoming = this.incoming.then(() => this.apply(data));
+    return this.incoming;
+  }
+
+  private async addCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(candidate ?? undefined);
+    } catch (err) {
+      // Candidates of an offer we ignored are expected to fail.
+      if (!this.ignoreOffer) this.opts.events.onError(err as Error, 'adding a remote candidate');
+    }
+  }
+
+  private async apply(data: SignalData): Promise<void> {
     if (this.closed) return;
     if (data.kind === 'description') {
       const description = data.description as RTCSessionDescriptionInit;
@@ -97,28 +143,35 @@ export class PeerLink {
         // The polite side's pending offer is rolled back implicitly by setRemoteDescription.
         await this.pc.setRemoteDescription(description);
         this.settingRemoteAnswer = false;
+        for (const candidate of this.earlyCandidates.splice(0)) await this.addCandidate(candidate);
         if (description.type === 'offer') {
           await this.pc.setLocalDescription();
           this.opts.send({ kind: 'description', description: this.localDescription() });
         }
+        this.allowOffers();
       } catch (err) {
         this.settingRemoteAnswer = false;
         this.opts.events.onError(err as Error, `applying a remote ${description.type}`);
       }
     } else if (data.kind === 'candidate') {
-      try {
-        await this.pc.addIceCandidate(data.candidate ?? undefined);
-      } catch (err) {
-        // Candidates of an offer we ignored are expected to fail.
-        if (!this.ignoreOffer) this.opts.events.onError(err as Error, 'adding a remote candidate');
+      if (this.pc.remoteDescription === null) {
+        if (!this.ignoreOffer) this.earlyCandidates.push(data.candidate);
+        return;
       }
+      await this.addCandidate(data.candidate);
     } else if (data.kind === 'restart') {
       this.restartIce();
     }
   }
 
+  /**
+   * Restarts ICE on a new path. Only the impolite side offers the restart, so both sides deciding to
+   * restart at once (a shared network change) never collide; the polite side asks it to.
+   */
   restartIce(): void {
-    if (!this.closed) this.pc.restartIce();
+    if (this.closed) return;
+    if (this.polite) this.opts.send({ kind: 'restart' });
+    else this.pc.restartIce();
   }
 
   /** New ICE servers (fresh credentials, or a stricter policy) for the next gathering. */
@@ -144,6 +197,7 @@ export class PeerLink {
     this.pc.onnegotiationneeded = null;
     this.pc.onicecandidate = null;
     this.pc.onconnectionstatechange = null;
+    this.pc.onicegatheringstatechange = null;
     this.pc.ontrack = null;
     this.pc.close();
     this.opts.events.onStateChange('closed');

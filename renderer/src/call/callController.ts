@@ -27,6 +27,8 @@ export class CallController {
   private media: LocalMedia | null = null;
   private session: CallSession | null = null;
   private lastJoin: JoinResponse | null = null;
+  /** Camera and microphone opening; joining waits for it so the first offer carries the tracks. */
+  private opening: Promise<void> = Promise.resolve();
   /** Room tokens are single-use: one handed to a connection is never handed out again (Try again). */
   private readonly usedTokens = new Set<string>();
 
@@ -47,8 +49,11 @@ export class CallController {
     this.lastJoin = this.usedTokens.has(join.roomToken) ? null : join;
     const desktop = this.store.session.desktop;
     this.store.callPatch({ phase: 'prejoin', roomId, policy: desktop?.restrictiveNetwork ? 'relay-tls' : (desktop?.networkPolicy ?? 'auto') });
-    this.media ??= new LocalMedia({ media: this.deps.media, store: this.deps.store });
-    await this.media.open();
+    if (!this.media) {
+      this.media = new LocalMedia({ media: this.deps.media, store: this.deps.store });
+      this.opening = this.media.open();
+    }
+    await this.opening;
   }
 
   setStartMuted(value: boolean): void {
@@ -63,6 +68,8 @@ export class CallController {
 
   /** Connects to the room's signaling and the peers in it. */
   async join(): Promise<void> {
+    if (!this.store.call.roomId || !this.media || this.session) return;
+    await this.opening;
     const { call } = this.store;
     if (!call.roomId || !this.media || this.session) return;
     const roomId = call.roomId;

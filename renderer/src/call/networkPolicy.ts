@@ -38,7 +38,9 @@ function filterServers(servers: IceServer[], keep: (url: IceUrl) => boolean): RT
 }
 
 // Pre-gathering one pool while the call screen opens cuts gathering from ~128 ms to ~7 ms (machine-facts).
-const CANDIDATE_POOL_SIZE = 1;
+// No pre-gathered pool: with one, Chromium 156 left an answering peer connection without local
+// candidates (ICE stayed 'new'), measured in the call tests.
+const CANDIDATE_POOL_SIZE = 0;
 
 export function rtcConfigurationFor(policy: NetworkPolicy, iceServers: IceServer[]): RtcConfigurationResult {
   if (policy === 'auto') {
