@@ -1,3 +1,4 @@
+import { ScreenSourcePicker } from './components/call/ScreenSourcePicker.js';
 import { UnknownServerDialog } from './components/UnknownServerDialog.js';
 import { ConnectScreen } from './screens/ConnectScreen.js';
 import { HomeScreen } from './screens/HomeScreen.js';
@@ -32,6 +33,7 @@ export function App() {
     <>
       <CurrentScreen screen={screen} />
       {screen !== 'starting' && screen !== 'cannot-start' && <UnknownServerDialog />}
+      {screen === 'room' && <ScreenSourcePicker />}
     </>
   );
 }

@@ -5,6 +5,7 @@ import type {
   DesktopErrorCode,
   DesktopState,
   JoinLinkEvent,
+  ScreenSource,
   JoinResponse,
   Result,
   ServerInfo,
@@ -82,7 +83,7 @@ type Impl = { [K in DesktopCall]: (...args: Parameters<DesktopApi[K]>) => Return
 /** A DesktopApi whose main process is a plain object: `state` is what main would hold. */
 function fakeDesktop(initial: DesktopState = desktopState()) {
   const calls: [DesktopCall, unknown[]][] = [];
-  const listeners = { state: new Set<(s: DesktopState) => void>(), link: new Set<(e: JoinLinkEvent) => void>() };
+  const listeners = { state: new Set<(s: DesktopState) => void>(), link: new Set<(e: JoinLinkEvent) => void>(), screen: new Set<(s: ScreenSource[]) => void>() };
   const fake = {
     state: initial,
     earlyLinks: [] as JoinLinkEvent[],
@@ -126,10 +127,13 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       fake.state = state;
       for (const cb of listeners.state) cb(state);
     },
+    emitScreenShare(sources: ScreenSource[]) {
+      for (const cb of listeners.screen) cb(sources);
+    },
     emitLink(event: JoinLinkEvent) {
       for (const cb of listeners.link) cb(event);
     },
-    listenerCount: () => listeners.state.size + listeners.link.size,
+    listenerCount: () => listeners.state.size + listeners.link.size + listeners.screen.size,
     api: {} as DesktopApi,
   };
   const record =
@@ -161,7 +165,10 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       return () => listeners.link.delete(cb);
     },
     chooseScreenSource: record('chooseScreenSource'),
-    onScreenShareRequest: () => () => undefined,
+    onScreenShareRequest: (cb) => {
+      listeners.screen.add(cb);
+      return () => listeners.screen.delete(cb);
+    },
   } as DesktopApi;
   return fake;
 }
@@ -178,8 +185,19 @@ async function started(state?: DesktopState) {
 const alert = (store: AppStore) => selectAlertMessage(store.getState());
 const screen = (store: AppStore) => selectScreen(store.getState());
 
+describe('renderer store: screen share picker', () => {
+  it('shows the sources main offers, and stops listening on shutdown', async () => {
+    const { desktop, store } = await started(signedIn());
+    const sources: ScreenSource[] = [{ id: 'screen:0:0', name: 'Built-in display', kind: 'screen', thumbnail: null }];
+    desktop.emitScreenShare(sources);
+    expect(store.getState().call.screenSources).toEqual(sources);
+    store.getState().shutdown();
+    expect(desktop.listenerCount()).toBe(0);
+  });
+});
+
 describe('renderer store: bootstrap', () => {
-  it('reads main state, subscribes to both events and derives the screen', async () => {
+  it('reads main state, subscribes to its three events and derives the screen', async () => {
     const desktop = fakeDesktop();
     const store = createAppStore(desktop.api);
     expect(screen(store)).toBe('starting');
@@ -188,7 +206,7 @@ describe('renderer store: bootstrap', () => {
     await boot;
     expect(store.getState().session.startup).toBe('ready');
     expect(desktop.names()).toEqual(expect.arrayContaining(['getState', 'takeJoinLinks', 'appInfo']));
-    expect(desktop.listenerCount()).toBe(2);
+    expect(desktop.listenerCount()).toBe(3);
     expect(screen(store)).toBe('connect');
     await vi.waitFor(() => expect(store.getState().session.appInfo?.version).toBe('9.9.9'));
 
@@ -200,7 +218,7 @@ describe('renderer store: bootstrap', () => {
 
     // Twice is once: no second set of subscriptions.
     await store.getState().bootstrap();
-    expect(desktop.listenerCount()).toBe(2);
+    expect(desktop.listenerCount()).toBe(3);
   });
 
   it('keeps a state event that overtakes the getState reply', async () => {
@@ -569,7 +587,7 @@ describe('resetAppStore', () => {
     vi.stubGlobal('window', { desktop: desktop.api });
     const initial = useAppStore.getState();
     await useAppStore.getState().bootstrap();
-    expect(desktop.listenerCount()).toBe(2);
+    expect(desktop.listenerCount()).toBe(3);
     await useAppStore.getState().joinFromInput('team-standup');
     useAppStore.getState().navigate('settings');
     useAppStore.getState().notify('error', 'something');
@@ -585,7 +603,7 @@ describe('resetAppStore', () => {
 
     // Events for the old store go nowhere; a new bootstrap starts over.
     await useAppStore.getState().bootstrap();
-    expect(desktop.listenerCount()).toBe(2);
+    expect(desktop.listenerCount()).toBe(3);
     expect(selectScreen(useAppStore.getState())).toBe('home');
   });
 

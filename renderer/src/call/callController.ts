@@ -150,6 +150,12 @@ export class CallController {
     if (this.store.call.phase === 'prejoin') this.store.callPatch({ policy });
   }
 
+  /** The user's pick from the screen-share picker (null cancels). */
+  async chooseScreenSource(id: string | null): Promise<void> {
+    this.store.callPatch({ screenSources: null });
+    await this.deps.desktop.chooseScreenSource(id).catch(() => undefined);
+  }
+
   /** Forgets what the app learned about networks (and this one). */
   async forgetNetworks(): Promise<void> {
     const state = await this.deps.desktop.forgetNetworks();

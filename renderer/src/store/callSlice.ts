@@ -1,4 +1,4 @@
-import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
+import type { NetworkPolicy, ScreenSource } from '../../../shared/ipc/desktopApi.js';
 import type { MediaPath } from '../call/networkPolicy.js';
 import type { LinkState } from '../call/PeerLink.js';
 import { ConnectionState } from '../call/signalTypes.js';
@@ -76,6 +76,8 @@ export interface CallState {
   /** Pre-join toggles. */
   startMuted: boolean;
   startCameraOff: boolean;
+  /** Screens and windows main offers to share (Electron), waiting for the user's pick. */
+  screenSources: ScreenSource[] | null;
 }
 
 export interface CallActions {
@@ -115,6 +117,7 @@ export const initialCallState: CallState = {
   failure: null,
   startMuted: false,
   startCameraOff: false,
+  screenSources: null,
 };
 
 export const createCallSlice = (): SliceCreator<CallSlice> => (set) => ({
@@ -153,3 +156,4 @@ export const selectCallNotice = (s: AppState) => s.call.notice;
 export const selectCallFailure = (s: AppState) => s.call.failure;
 export const selectCallPolicy = (s: AppState) => s.call.policy;
 export const selectSignalingState = (s: AppState) => s.call.signaling;
+export const selectScreenSources = (s: AppState) => s.call.screenSources;

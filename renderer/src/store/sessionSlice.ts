@@ -114,6 +114,8 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
             }),
           );
           unsubscribe.push(desktop.onJoinLink((event) => get().handleJoinLink(event)));
+          // Electron asks the app to pick what to share; the call screen shows the sources.
+          unsubscribe.push(desktop.onScreenShareRequest((sources) => get().callPatch({ screenSources: sources })));
           const eventsBefore = stateEvents;
           const state = await desktop.getState();
           if (started !== epoch) return;
