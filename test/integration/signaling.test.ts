@@ -426,3 +426,45 @@ describe('signaling server lifecycle', () => {
     await expect(fetch(`${h.baseUrl}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('signaling server over TLS', () => {
+  it('serves HTTPS and WSS itself when given a certificate and key', async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const https = await import('node:https');
+    const { ensureDevCa, issueDevCertificate } = await import('../../dev/devCerts.js');
+    const work = await mkdtemp(path.join(tmpdir(), 'zr-signal-tls-'));
+    try {
+      await ensureDevCa(path.join(work, 'ca'));
+      const cert = await issueDevCertificate({ caDir: path.join(work, 'ca'), outDir: path.join(work, 'tls'), hosts: ['127.0.0.1'], days: 1 });
+      const ca = await readFile(path.join(work, 'ca', 'dev-ca.pem'));
+      const h = await SignalingHarness.start({ tls: { certFile: cert.certPath, keyFile: cert.keyPath } });
+      try {
+        const port = new URL(h.baseUrl).port;
+        const body = await new Promise<string>((resolve, reject) => {
+          https.get({ host: '127.0.0.1', port, path: '/v1/client-config', ca }, (res) => {
+            let data = '';
+            res.on('data', (d: Buffer) => (data += d.toString()));
+            res.on('end', () => resolve(data));
+          }).on('error', reject);
+        });
+        // The server names its own socket as wss: when it terminates TLS itself.
+        expect(ClientConfig.parse(JSON.parse(body)).signalingUrl).toBe(`wss://127.0.0.1:${port}/v1/signal`);
+        const { default: WebSocket } = await import('ws');
+        const ws = new WebSocket(`wss://127.0.0.1:${port}/v1/signal`, { ca });
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+        ws.close();
+        // Plain HTTP on the TLS port is refused.
+        await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
