@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 
 export class StackRunningError extends Error {}
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, but is someone else's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -31,7 +32,7 @@ export function acquireLock(path: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
         throw new StackRunningError(`a ZeroRange stack is already running (pid ${holder}, lock ${path}); stop it first`);
       }
       rmSync(path, { force: true });

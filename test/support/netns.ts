@@ -13,6 +13,7 @@
  * inside client namespaces. Everything is removed by destroy(), by a process 'exit' hook (and on
  * SIGTERM/SIGHUP), or — after a SIGKILL — by the sweep the next createTestNetwork() starts with.
  */
+import { processAlive } from '../../dev/stackLock.js';
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -103,14 +104,6 @@ function run(cmd: string, args: readonly string[], opts: { input?: string; timeo
 
 const ip = (...args: string[]) => run('ip', args);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function isNetnsAvailable(): Promise<NetnsAvailability> {
   if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
@@ -242,7 +235,7 @@ export function sweepLeftoverNetworks(): string[] {
   } catch {
     return removed;
   }
-  const dead = (pid: string) => Number(pid) !== process.pid && !alive(Number(pid));
+  const dead = (pid: string) => Number(pid) !== process.pid && !processAlive(Number(pid));
   const deadNs = names.filter((n) => {
     const m = NS_NAME.exec(n);
     return m !== null && dead(m[1]!);
@@ -283,7 +276,7 @@ function acquireLock(): void {
       if (holder === process.pid) {
         throw new Error('this process already has a test network up: destroy() it first (10.77.0.0/24 exists once)', { cause: err });
       }
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
         throw new Error(`another test network is up (pid ${holder}, ${LOCK_FILE}): 10.77.0.0/24 can exist once per machine`, { cause: err });
       }
       rmSync(LOCK_FILE, { force: true });

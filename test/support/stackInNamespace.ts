@@ -3,6 +3,7 @@
  * TLS 443) on 10.77.0.1, reachable from the client namespaces and, through the root veth, from the
  * test process. coturn may relay to the whole test subnet (its template denies 10/8 otherwise).
  */
+import { processAlive } from '../../dev/stackLock.js';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -30,20 +31,12 @@ const WORK_PREFIX = 'zr-netns-stack-';
 /** Work folders (state, and the development CA's private key) of stacks not yet stopped. */
 const liveWork = new Set<string>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes work folders of test processes that died before stopping their stack (the pid is in the name). */
 function sweepLeftoverWork(): void {
   for (const name of readdirSync(tmpdir())) {
     const m = new RegExp(`^${WORK_PREFIX}(\\d+)-`).exec(name);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
