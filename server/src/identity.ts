@@ -39,6 +39,8 @@ export interface TokenVerifierOptions {
   /** Overrides the jwks_uri from discovery. */
   jwksUri?: string;
   fetch?: typeof fetch;
+  /** After a JWKS fetch, no other for this long (an unknown kid within it is refused). Default 30 s. */
+  jwksCooldownMs?: number;
 }
 
 export interface TokenVerifier {
@@ -120,7 +122,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     }
     jwks = createRemoteJWKSet(new URL(jwksUri), {
       timeoutDuration: 5000,
-      cooldownDuration: 30_000,
+      cooldownDuration: opts.jwksCooldownMs ?? 30_000,
       cacheMaxAge: 10 * 60_000,
     });
   }
