@@ -11,15 +11,17 @@ import type {
   DesktopState,
   JoinLinkEvent,
   JoinLinkResolution,
+  NetworkCheckConfig,
   Result,
   ScreenSource,
   ServerInfo,
 } from '../../shared/ipc/desktopApi.js';
 import { parseJoinLink, parseServerOrigin, type LinkRules } from '../../shared/links.js';
-import { ClientConfig, ErrorBody, JoinResponse, RoomId } from '../../shared/protocol/index.js';
+import { ClientConfig, ErrorBody, IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/authSession.js';
 import { AuthError } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
+import { DiagnosticsSaveError, saveDiagnosticsFile, type SaveDialog } from './diagnosticsFile.js';
 import { NetworkRecords } from './networkRecords.js';
 
 export interface DesktopServiceDeps {
@@ -37,6 +39,10 @@ export interface DesktopServiceDeps {
   loginTimeoutMs?: number;
   /** os.networkInterfaces, for the per-network record. */
   networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** The OS save dialog (main's dialog.showSaveDialog). Without it saveDiagnostics refuses. */
+  saveDialog?: SaveDialog;
+  /** Where the save dialog starts (the Downloads folder). */
+  downloadsDir?: string;
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
@@ -185,6 +191,47 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     return joined.data;
   }
 
+  /** Fresh ICE servers for "Check my network" (POST /v1/ice-servers), refreshing the access token once on a 401 as joinRoom does. */
+  async function networkCheckConfig(): Promise<NetworkCheckConfig> {
+    const auth = requireSession();
+    if (!auth.user) throw new ServiceError('not-signed-in', 'sign in first');
+    const origin = server!.origin;
+    const post = async (token: string) => {
+      try {
+        return await fetchImpl(`${origin}/v1/ice-servers`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch {
+        throw new ServiceError('server-unreachable', `cannot reach ${origin}`);
+      }
+    };
+    let res = await post(await auth.getAccessToken());
+    if (res.status === 401) res = await post(await auth.handleUnauthorized());
+    const body: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      const err = ErrorBody.safeParse(body);
+      const code: DesktopErrorCode = res.status === 401 ? 'not-signed-in' : res.status === 429 ? 'rate-limited' : 'server-error';
+      throw new ServiceError(code, err.success ? err.data.error.message : `the server answered ${res.status}`);
+    }
+    const parsed = IceServersResponse.safeParse(body);
+    if (!parsed.success) throw new ServiceError('server-error', 'the server sent unexpected ICE servers');
+    return { server: origin, healthUrl: `${origin}/healthz`, signalingUrl: server!.config.signalingUrl, iceServers: parsed.data.iceServers };
+  }
+
+  let savingDiagnostics = false;
+
+  async function saveDiagnostics(document: unknown, options: unknown): Promise<{ path: string } | null> {
+    if (savingDiagnostics) throw new ServiceError('busy', 'diagnostics are already being saved');
+    savingDiagnostics = true;
+    try {
+      return await saveDiagnosticsFile(document, options, { saveDialog: deps.saveDialog, downloadsDir: deps.downloadsDir });
+    } finally {
+      savingDiagnostics = false;
+    }
+  }
+
   function resolve(text: string): JoinLinkResolution {
     const trimmed = text.trim();
     // A bare room ID means the current server.
@@ -259,6 +306,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       }),
     resolveLink: (text) => run(() => resolve(text)),
     joinRoom: (roomId) => run(() => joinRoom(roomId)),
+    networkCheckConfig: () => run(networkCheckConfig),
     setNetworkPolicy: (policy) =>
       run(() => {
         persisted.networkPolicy = policy;
@@ -301,6 +349,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
         emit('screen-share', sources);
       });
     },
+    saveDiagnostics: (document, options) => run(() => saveDiagnostics(document, options)),
     takeJoinLinks: () =>
       run(() => {
         linksTaken = true;
@@ -329,7 +378,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
 }
 
 function toError(err: unknown): DesktopError {
-  if (err instanceof ServiceError || err instanceof AuthError) return { code: err.code, message: err.message };
+  if (err instanceof ServiceError || err instanceof AuthError || err instanceof DiagnosticsSaveError) return { code: err.code, message: err.message };
   return { code: 'internal', message: 'something went wrong in the app; see the diagnostics' };
 }
 

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { app, BrowserWindow, desktopCapturer, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeStorage, session, shell, type SaveDialogOptions } from 'electron';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
@@ -51,6 +51,20 @@ async function start(): Promise<void> {
     platform: process.platform,
     allowInsecureLoopback,
     networkInterfaces,
+    // Diagnostics: the user picks the file; the renderer never names a path.
+    saveDialog: async ({ defaultPath, filters }) => {
+      const options: SaveDialogOptions = { title: 'Save diagnostics', defaultPath, filters, properties: ['createDirectory', 'showOverwriteConfirmation'] };
+      const parent = win && !win.isDestroyed() ? win : null;
+      const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+      return result.canceled || !result.filePath ? null : result.filePath;
+    },
+    downloadsDir: (() => {
+      try {
+        return app.getPath('downloads');
+      } catch {
+        return undefined; // no Downloads folder known: the dialog starts where the OS likes
+      }
+    })(),
   });
   // Screen sharing: the user picks a screen or window in the app; nothing is shared without that choice.
   session.defaultSession.setDisplayMediaRequestHandler((request, callback) => {

@@ -2,6 +2,7 @@ import { ScreenSourcePicker } from './components/call/ScreenSourcePicker.js';
 import { UnknownServerDialog } from './components/UnknownServerDialog.js';
 import { ConnectScreen } from './screens/ConnectScreen.js';
 import { HomeScreen } from './screens/HomeScreen.js';
+import { NetworkCheckScreen } from './screens/NetworkCheckScreen.js';
 import { RoomScreen } from './screens/RoomScreen.js';
 import { SettingsScreen } from './screens/SettingsScreen.js';
 import { SignedOutScreen } from './screens/SignedOutScreen.js';
@@ -24,6 +25,8 @@ function CurrentScreen({ screen }: { screen: Screen }) {
       return <RoomScreen />;
     case 'settings':
       return <SettingsScreen />;
+    case 'network-check':
+      return <NetworkCheckScreen />;
   }
 }
 

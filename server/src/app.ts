@@ -10,10 +10,11 @@ import {
   roomIdRules,
   type ClientConfig,
   type ErrorCode,
+  type IceServersResponse,
   type JoinResponse,
 } from '../../shared/protocol/index.js';
 import type { ServerConfig } from './config.js';
-import { AuthError, createTokenVerifier, type TokenVerifier } from './identity.js';
+import { AuthError, createTokenVerifier, type Identity, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { KeyedRateLimiter } from './rateLimit.js';
 import { JOIN_PAGE_CSP, renderJoinPage } from './joinPage.js';
@@ -94,6 +95,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const roomTokens = new RoomTokens(config.roomToken.secret, config.roomToken.ttlSeconds, now);
   const policy = new RoomPolicy(config.rooms.policy);
   const joinLimiter = new KeyedRateLimiter(config.limits.joinBurst, config.limits.joinsPerMinute / 60, now);
+  const checkLimiter = new KeyedRateLimiter(config.limits.networkCheckBurst, config.limits.networkChecksPerMinute / 60, now);
   const turnEndpoints = {
     host: config.turn.host,
     stunPort: config.turn.stunPort,
@@ -102,7 +104,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     ...(config.turn.tlsHost ? { tlsHost: config.turn.tlsHost } : {}),
   };
 
-  const issueIce = (sid: string, trigger: 'join' | 'refresh'): IssuedIce => {
+  const issueIce = (sid: string, trigger: 'join' | 'refresh' | 'check'): IssuedIce => {
     // The first secret signs; coturn also accepts the others during a rotation.
     const credential = createTurnCredential({
       secret: config.turn.secrets[0]!,
@@ -142,8 +144,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     return url.toString();
   };
 
-  async function join(req: IncomingMessage, roomParam: string): Promise<JoinResponse> {
-    const ip = clientIp(req);
+  /** Verifies the bearer access token (the IdP's), or throws the 401/503 to answer with. */
+  async function authenticate(req: IncomingMessage, ip: string, onRejected: (reason: string) => void): Promise<Identity> {
     const header = req.headers.authorization ?? '';
     const bearer = /^Bearer +([A-Za-z0-9\-_.~+/]+=*)$/i.exec(header)?.[1];
     let identity;
@@ -152,7 +154,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     } catch (err) {
       const reason = err instanceof AuthError ? err.reason : 'malformed-token';
       audit('access-token.rejected', { ip, reason });
-      metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` });
+      onRejected(reason);
       if (reason === 'idp-unavailable') {
         throw new HttpError(503, 'internal', 'the identity provider cannot be reached; try again shortly', { 'retry-after': '5' });
       }
@@ -160,6 +162,12 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
         'www-authenticate': `Bearer realm="zerorange", error="invalid_token"`,
       });
     }
+    return identity;
+  }
+
+  async function join(req: IncomingMessage, roomParam: string): Promise<JoinResponse> {
+    const ip = clientIp(req);
+    const identity = await authenticate(req, ip, (reason) => metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` }));
     const room = RoomId.safeParse(roomParam);
     if (!room.success) {
       throw new HttpError(400, 'invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
@@ -204,6 +212,24 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     };
   }
 
+  /**
+   * Fresh TURN credentials for "Check my network", without a room: the check probes STUN and each
+   * TURN transport itself. The id in the username is a random check session id (no room, no peer).
+   */
+  async function iceServersForCheck(req: IncomingMessage): Promise<IceServersResponse> {
+    const ip = clientIp(req);
+    const identity = await authenticate(req, ip, () => metrics.rejections.inc({ reason: 'unauthorized' }));
+    if (!checkLimiter.take(identity.sub)) {
+      audit('ice-servers.denied', { ip, sub: identity.sub, reason: 'rate-limited' });
+      metrics.rejections.inc({ reason: 'rate-limited' });
+      throw new HttpError(429, 'rate-limited', 'too many network checks; try again in a minute', { 'retry-after': '10' });
+    }
+    const sid = randomId();
+    const ice = issueIce(sid, 'check');
+    audit('ice-servers.issued', { ip, sub: identity.sub, sid, purpose: 'network-check' });
+    return { iceServers: ice.iceServers, expiresAt: ice.expiresAt.toISOString() };
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<string> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
@@ -215,7 +241,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     };
     if (path === '/healthz') {
       only('GET');
-      sendJson(res, 200, { status: 'ok' });
+      // Public and without credentials: the app's network check reads it from its own origin.
+      sendJson(res, 200, { status: 'ok' }, { 'access-control-allow-origin': '*' });
       return 'healthz';
     }
     if (path === '/readyz') {
@@ -245,6 +272,12 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       };
       sendJson(res, 200, body, { 'cache-control': 'public, max-age=300' });
       return 'client-config';
+    }
+    if (path === '/v1/ice-servers') {
+      only('POST');
+      if (draining) throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
+      sendJson(res, 200, await iceServersForCheck(req));
+      return 'ice-servers';
     }
     const joinMatch = /^\/v1\/rooms\/([^/]{1,200})\/join$/.exec(path);
     if (joinMatch) {

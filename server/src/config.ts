@@ -84,6 +84,9 @@ export const ServerConfig = z
         userMessageBurst: z.number().int().positive().default(400),
         joinsPerMinute: z.number().positive().default(30),
         joinBurst: z.number().int().positive().default(10),
+        /** "Check my network" (POST /v1/ice-servers), per user. */
+        networkChecksPerMinute: z.number().positive().default(6),
+        networkCheckBurst: z.number().int().positive().default(5),
         connectionsPerIp: z.number().int().positive().default(32),
         sendQueueBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
         joinTimeoutMs: z.number().int().min(100).default(10_000),

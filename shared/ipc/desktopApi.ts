@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DiagnosticsDocumentArg, SaveDiagnosticsOptions } from '../diagnostics/document.js';
 import { ClientConfig, JoinResponse } from '../protocol/http.js';
+import { IceServers } from '../protocol/ice.js';
 
 /** Versions the desktop shell reports (diagnostics, about box). */
 export const AppInfo = z.object({
@@ -51,6 +53,19 @@ export const DesktopState = z.object({
   restrictiveNetwork: z.boolean(),
 });
 export type DesktopState = z.infer<typeof DesktopState>;
+
+/** What "Check my network" needs: where the server is, and fresh ICE servers (no room involved). */
+export const NetworkCheckConfig = z.object({
+  /** The server's origin. */
+  server: z.string(),
+  /** `GET` it to measure HTTPS to the signaling server. */
+  healthUrl: z.string(),
+  /** The signaling socket's URL (opened, pinged and closed; never joined). */
+  signalingUrl: z.string(),
+  /** STUN, TURN UDP/TCP and TURN over TLS, with credentials of their own (POST /v1/ice-servers). */
+  iceServers: IceServers,
+});
+export type NetworkCheckConfig = z.infer<typeof NetworkCheckConfig>;
 
 /** A join link as main resolved it: where it points, and whether that server is already trusted. */
 export const JoinLinkResolution = z.object({
@@ -121,6 +136,8 @@ export interface DesktopApi {
   resolveLink(text: string): Promise<Result<JoinLinkResolution>>;
   /** Joins a room on the current server; main calls the server with the access token. */
   joinRoom(roomId: string): Promise<Result<JoinResponse>>;
+  /** For "Check my network": main fetches fresh ICE servers with the access token (no room needed). */
+  networkCheckConfig(): Promise<Result<NetworkCheckConfig>>;
   /**
    * Links the OS delivered before the renderer was listening (cold start, macOS open-url). The
    * renderer calls this once after subscribing with onJoinLink; later links arrive through the event.
@@ -133,6 +150,12 @@ export interface DesktopApi {
   forgetNetworks(): Promise<Result<DesktopState>>;
   /** The user's answer to onScreenShareRequest: a source id offered there, or null to cancel. */
   chooseScreenSource(id: string | null): Promise<Result<null>>;
+  /**
+   * Saves a diagnostics document (shared/diagnostics/document.ts) where the user picks in a save
+   * dialog. Main validates it, redacts it again (secrets always, addresses unless `includeAddresses`)
+   * and writes it in `format`. Resolves with the file's path, or null when the user cancelled.
+   */
+  saveDiagnostics(document: unknown, options: SaveDiagnosticsOptions): Promise<Result<{ path: string } | null>>;
   onStateChanged(callback: (state: DesktopState) => void): () => void;
   onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
   /** The page asked to share a screen: main offers these sources; answer with chooseScreenSource. */
@@ -153,11 +176,13 @@ export const DESKTOP_ARGS = {
   signOut: z.tuple([]),
   resolveLink: z.tuple([z.string().min(1).max(2048)]),
   joinRoom: z.tuple([z.string().min(1).max(64)]),
+  networkCheckConfig: z.tuple([]),
   takeJoinLinks: z.tuple([]),
   setNetworkPolicy: z.tuple([NetworkPolicy]),
   rememberNetwork: z.tuple([z.boolean()]),
   forgetNetworks: z.tuple([]),
   chooseScreenSource: z.tuple([z.string().min(1).max(256).nullable()]),
+  saveDiagnostics: z.tuple([DiagnosticsDocumentArg, SaveDiagnosticsOptions]),
 } as const satisfies Record<DesktopCall, z.ZodTuple>;
 
 /** IPC channel per call and event, so preload, main and the test bridge cannot disagree on names. */
@@ -171,11 +196,13 @@ export const IPC_CHANNELS = {
   signOut: 'zerorange:sign-out',
   resolveLink: 'zerorange:resolve-link',
   joinRoom: 'zerorange:join-room',
+  networkCheckConfig: 'zerorange:network-check-config',
   takeJoinLinks: 'zerorange:take-join-links',
   setNetworkPolicy: 'zerorange:set-network-policy',
   rememberNetwork: 'zerorange:remember-network',
   forgetNetworks: 'zerorange:forget-networks',
   chooseScreenSource: 'zerorange:choose-screen-source',
+  saveDiagnostics: 'zerorange:save-diagnostics',
   onScreenShareRequest: 'zerorange:screen-share-request',
   onStateChanged: 'zerorange:state-changed',
   onJoinLink: 'zerorange:join-link',
@@ -184,4 +211,4 @@ export const IPC_CHANNELS = {
 export const DESKTOP_CALLS = Object.keys(DESKTOP_ARGS) as DesktopCall[];
 export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink', 'onScreenShareRequest'] as const satisfies readonly DesktopEvent[];
 
-export { JoinResponse };
+export { JoinResponse, SaveDiagnosticsOptions };

@@ -15,6 +15,17 @@ export const JoinResponse = z.object({
 });
 export type JoinResponse = z.infer<typeof JoinResponse>;
 
+/**
+ * `POST /v1/ice-servers` response (Bearer access token): fresh TURN credentials for "Check my network",
+ * which needs no room. The id in the TURN username is a random check session id.
+ */
+export const IceServersResponse = z.object({
+  iceServers: IceServers,
+  /** When the TURN credentials in iceServers expire (ISO 8601). */
+  expiresAt: z.string(),
+});
+export type IceServersResponse = z.infer<typeof IceServersResponse>;
+
 /** `GET /v1/client-config`: everything a desktop app needs to sign in, from a server URL alone. */
 export const ClientConfig = z.object({
   issuer: z.url(),

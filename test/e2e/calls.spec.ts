@@ -4,63 +4,12 @@
  * candidates), fake camera and microphone, the app built by Vite with the test bridge to a real
  * DesktopService. Skipped, saying why, where namespaces cannot be made.
  */
-import { existsSync } from 'node:fs';
-import { chromium, expect, test, type Browser } from '@playwright/test';
-import { chromiumArgs } from '../../playwright.config.js';
-import { turnserverPath } from '../../dev/coturn.js';
-import { SYSTEM_CHROMIUM } from '../support/callBrowser.js';
-import { Participant } from '../support/callParticipant.js';
-import { createTestNetwork, isNetnsAvailable, type TestNetwork } from '../support/netns.js';
-import { startStackIn, type StackInNamespace } from '../support/stackInNamespace.js';
+import { expect, test } from '@playwright/test';
+import { useCallSuite } from '../support/callSuite.js';
 
-test.describe.configure({ mode: 'serial' });
-
-let net: TestNetwork | undefined;
-let stack: StackInNamespace | undefined;
-let hostBrowser: Browser | undefined;
-const open: Participant[] = [];
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  const netns = await isNetnsAvailable();
-  const reason = !netns.ok ? netns.reason : !existsSync(SYSTEM_CHROMIUM) ? `${SYSTEM_CHROMIUM} is not installed` : !turnserverPath() ? 'coturn is not installed' : null;
-  if (reason) console.log(`calls.spec: skipped: ${reason}`);
-  test.skip(reason !== null, reason ?? '');
-  net = await createTestNetwork({ clients: 3 });
-  stack = await startStackIn(net);
-  // The users' system browser, beside main in the root namespace.
-  hostBrowser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: chromiumArgs });
-});
-
-test.afterEach(async () => {
-  for (const p of open.splice(0)) await p.close();
-  if (net) for (const i of net.clients.keys()) await net.clearFirewall(i);
-});
-
-test.afterAll(async () => {
-  if (process.env.ZR_DEBUG_STACK) console.log(stack?.output());
-  await hostBrowser?.close();
-  await stack?.stop();
-  await net?.destroy();
-});
-
-async function participant(index: number, username: string): Promise<Participant> {
-  const p = await Participant.open(net!, stack!, index, hostBrowser!);
-  open.push(p);
-  await p.signIn(stack!, username);
-  return p;
-}
-
-/** Alice creates a room, Bob opens its link; both join the call (with the given policies). */
-async function twoInACall(policies: { alice?: string; bob?: string } = {}) {
-  const alice = await participant(0, 'alice');
-  const bob = await participant(1, 'bob');
-  const link = await alice.createRoom();
-  await bob.openLink(link);
-  await alice.joinCall(policies.alice);
-  await bob.joinCall(policies.bob);
-  return { alice, bob, link };
-}
+const suite = useCallSuite('calls.spec');
+const participant = suite.participant;
+const twoInACall = suite.twoInACall;
 
 test('alice and bob sign in, meet by link, and receive each other’s audio and video', async () => {
   const { alice, bob } = await twoInACall();
@@ -122,7 +71,7 @@ test('the signaling server dies mid-call: media keeps flowing and both are back 
   await alice.expectMediaFlowing(1);
   await bob.expectMediaFlowing(1);
   const before = await alice.media();
-  stack!.restartSignaling();
+  suite.stack().restartSignaling();
   await expect(alice.page.getByText(/Reconnecting to the server/)).toBeVisible({ timeout: 10_000 });
   // Media does not go through signaling: it keeps arriving while the server is down and back.
   await expect.poll(async () => (await alice.media()).framesDecoded, { timeout: 10_000 }).toBeGreaterThan(before.framesDecoded + 20);
@@ -138,12 +87,11 @@ test('the signaling server dies mid-call: media keeps flowing and both are back 
 });
 
 test('a network that lets only TCP 443 out: Auto connects over TURN/TLS 443 within 5 s and says so', async () => {
-  const { info } = stack!;
   const alice = await participant(0, 'alice');
   const bob = await participant(1, 'bob');
   const link = await alice.createRoom();
   await bob.openLink(link);
-  await net!.applyFirewall(0, 'restrictive', { allowTcpPorts: [Number(new URL(info.signaling.url).port), Number(new URL(info.idp.issuer).port)] });
+  await suite.net().applyFirewall(0, 'restrictive', { allowTcpPorts: suite.controlPorts() });
   await bob.joinCall();
   const joinedAt = Date.now();
   await alice.joinCall();
@@ -159,12 +107,11 @@ test('a network that lets only TCP 443 out: Auto connects over TURN/TLS 443 with
 });
 
 test('with TLS 443 blocked too, the call fails with a clear, actionable message', async () => {
-  const { info } = stack!;
   const alice = await participant(0, 'alice');
   const bob = await participant(1, 'bob');
   const link = await alice.createRoom();
   await bob.openLink(link);
-  await net!.applyFirewall(0, 'restrictive-no-tls', { allowTcpPorts: [Number(new URL(info.signaling.url).port), Number(new URL(info.idp.issuer).port)] });
+  await suite.net().applyFirewall(0, 'restrictive-no-tls', { allowTcpPorts: suite.controlPorts() });
   await bob.joinCall();
   await alice.joinCall();
   const alert = alice.page.getByRole('alert');

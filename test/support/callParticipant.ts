@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { createDesktopService, type DesktopService } from '../../electron/main/desktopService.js';
+import type { JoinResponse } from '../../shared/protocol/index.js';
 import { closeBrowserInNamespace, launchBrowserInNamespace } from './callBrowser.js';
 import { installDesktopBridge } from './desktopBridge.js';
 import { fakeSafeStorage } from './fakeSafeStorage.js';
@@ -47,6 +48,10 @@ export class Participant {
     private readonly index: number,
     private readonly userData: string,
     private readonly unbridge: () => void,
+    /** Every JoinResponse main handed this participant's renderer (room tokens, TURN credentials). */
+    readonly joins: JoinResponse[],
+    /** Files the app saved through its save dialog. */
+    readonly saved: string[],
   ) {}
 
   /**
@@ -80,7 +85,15 @@ export class Participant {
     const ifs: NodeJS.Dict<NetworkInterfaceInfo[]> = {
       eth0: [{ address: client.ip, netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:00', internal: false, cidr: `${client.ip}/24` }],
     };
+    const saved: string[] = [];
+    let saves = 0;
     const service = createDesktopService({
+      // The save dialog: a file in this participant's folder, as if the user had picked it.
+      saveDialog: async (req) => {
+        const file = path.join(userData, `saved-${++saves}-${path.basename(req.defaultPath)}`);
+        saved.push(file);
+        return file;
+      },
       appInfo: () => ({ name: 'ZeroRange', version: '0.0.0-test', electron: null, chrome: null, node: process.versions.node, platform: process.platform, arch: process.arch, packaged: false }),
       openExternal: systemBrowser.openExternal,
       safeStorage: fakeSafeStorage(),
@@ -91,9 +104,17 @@ export class Participant {
       loginTimeoutMs: 30_000,
       networkInterfaces: () => ifs,
     });
+    // Record what main hands the renderer, to search exports for it later.
+    const joins: JoinResponse[] = [];
+    const joinRoom = service.joinRoom;
+    service.joinRoom = async (roomId) => {
+      const result = await joinRoom(roomId);
+      if (result.ok) joins.push(result.value);
+      return result;
+    };
     const unbridge = await installDesktopBridge(page, service);
     await page.goto(`${TEST_ORIGIN}/`);
-    return new Participant(page, service, browser, context, systemBrowser, net, index, userData, unbridge);
+    return new Participant(page, service, browser, context, systemBrowser, net, index, userData, unbridge, joins, saved);
   }
 
   async signIn(stack: StackInNamespace, username: string): Promise<void> {

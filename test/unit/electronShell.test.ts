@@ -34,6 +34,7 @@ import {
   type ScreenSource,
   type Result,
 } from '../../shared/ipc/desktopApi.js';
+import { diagnosticsFixture } from '../support/diagnosticsFixture.js';
 
 const APP = 'app://zerorange/index.html';
 
@@ -644,6 +645,25 @@ describe('registerIpc', () => {
     const res = await h.invoke(call, args);
     expect(res).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
     expect(h.calls[call]).not.toHaveBeenCalled();
+  });
+
+  it('checks saveDiagnostics in main: a schema-valid document and exactly the known options', async () => {
+    const h = ipcHarness();
+    const options = { format: 'json', includeAddresses: false };
+    for (const args of [
+      [{ version: 1 }, options],
+      [diagnosticsFixture(), { format: 'json' }],
+      // The renderer cannot name the file: the user does, in main's save dialog.
+      [diagnosticsFixture(), { ...options, path: '/etc/passwd' }],
+      [diagnosticsFixture()],
+    ]) {
+      expect(await h.invoke('saveDiagnostics', args)).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
+    }
+    expect(h.calls.saveDiagnostics).not.toHaveBeenCalled();
+    const extra = { ...diagnosticsFixture(), smuggled: 'x' };
+    expect(await h.invoke('saveDiagnostics', [extra, options])).toMatchObject({ ok: true });
+    // The parsed document (unknown keys dropped) is what reaches the service.
+    expect(h.calls.saveDiagnostics).toHaveBeenCalledWith(diagnosticsFixture(), options);
   });
 
   it('calls the service with the parsed arguments and returns its result', async () => {

@@ -115,11 +115,14 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
         return ok({ roomId: m[2]!, server: m[1]!, knownServer: fake.state.knownServers.includes(m[1]!) });
       },
       joinRoom: async (roomId: string) => ok(joinResponse(roomId)),
+      networkCheckConfig: async () =>
+        ok({ server: 'https://calls.example.com', healthUrl: 'https://calls.example.com/healthz', signalingUrl: 'wss://calls.example.com/v1/signal', iceServers: [] }),
       takeJoinLinks: async () => ok(fake.earlyLinks.splice(0)),
       setNetworkPolicy: async (policy: DesktopState['networkPolicy']) => ok((fake.state = { ...fake.state, networkPolicy: policy })),
       rememberNetwork: async (restrictive: boolean) => ok((fake.state = { ...fake.state, restrictiveNetwork: restrictive })),
       forgetNetworks: async () => ok((fake.state = { ...fake.state, restrictiveNetwork: false })),
       chooseScreenSource: async () => ok(null),
+      saveDiagnostics: async () => ok({ path: '/home/alice/Downloads/zerorange-diagnostics.json' }),
     } as Impl,
     calls,
     names: () => calls.map(([name]) => name),
@@ -152,6 +155,7 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
     signOut: record('signOut'),
     resolveLink: record('resolveLink'),
     joinRoom: record('joinRoom'),
+    networkCheckConfig: record('networkCheckConfig'),
     takeJoinLinks: record('takeJoinLinks'),
     setNetworkPolicy: record('setNetworkPolicy'),
     rememberNetwork: record('rememberNetwork'),
@@ -165,6 +169,7 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       return () => listeners.link.delete(cb);
     },
     chooseScreenSource: record('chooseScreenSource'),
+    saveDiagnostics: record('saveDiagnostics'),
     onScreenShareRequest: (cb) => {
       listeners.screen.add(cb);
       return () => listeners.screen.delete(cb);

@@ -3,10 +3,14 @@ import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/i
 import type { useAppStore } from '../store/index.js';
 import { LevelMeter } from './LevelMeter.js';
 import type { LocalMedia } from './LocalMedia.js';
-import { classifyPath, encryptionLabel, parseIceUrl, rtcConfigurationFor } from './networkPolicy.js';
+import { parseIceUrl, rtcConfigurationFor, type MediaPath } from './networkPolicy.js';
 import { PeerLink, type LinkState } from './PeerLink.js';
 import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
 import type { SignalClient } from './SignalClient.js';
+import { EventTimeline } from './stats/EventTimeline.js';
+import type { QualityScore } from './stats/qualityScore.js';
+import { StatsSampler } from './stats/StatsSampler.js';
+import type { PeerStatsSnapshot } from './stats/statsReducer.js';
 import { ConnectionState, SignalEvent, type WelcomeEvent } from './signalTypes.js';
 
 type Store = typeof useAppStore;
@@ -48,10 +52,24 @@ export class CallSession {
   private iceServers: IceServer[] = [];
   private selfId: string | null = null;
   private detector: RestrictiveNetworkDetector | null = null;
-  private statsTimer: ReturnType<typeof setInterval> | null = null;
   private ended = false;
+  /** What happened, for the stats panel and diagnostics. */
+  readonly timeline = new EventTimeline();
+  readonly sampler: StatsSampler;
+  /** Selected candidate pair changes per peer (time, types, protocols). */
+  readonly selectedPairs = new Map<string, { at: number; snapshot: PeerStatsSnapshot['path'] }[]>();
 
-  constructor(private readonly deps: CallSessionDeps) {}
+  constructor(private readonly deps: CallSessionDeps) {
+    this.sampler = new StatsSampler({
+      intervalMs: deps.statsIntervalMs ?? 1000,
+      onSample: (peerId, snapshot, score) => this.onSample(peerId, snapshot, score),
+    });
+  }
+
+  /** The ICE server URLs offered (no credentials), for diagnostics. */
+  iceServerUrls(): string[] {
+    return this.iceServers.flatMap(urls);
+  }
 
   private get store() {
     return this.deps.store.getState();
@@ -67,6 +85,7 @@ export class CallSession {
       signal.on(SignalEvent.IceServers, ({ iceServers }) => this.onIceServers(iceServers)),
       signal.on(SignalEvent.StateChanged, ({ state, error }) => {
         this.store.callPatch({ signaling: state });
+        this.timeline.record('signaling', null, { state, error: error?.code ?? null });
         if (state === ConnectionState.Closed && error && !this.ended) {
           this.fail(`The connection to the server ended: ${error.message}. Leave and join again.`);
         }
@@ -79,7 +98,6 @@ export class CallSession {
       this.fail(`Could not join the room: ${(err as Error).message}.`);
       return;
     }
-    this.statsTimer = setInterval(() => void this.sampleStats(), this.deps.statsIntervalMs ?? 1000);
   }
 
   private fail(message: string): void {
@@ -103,6 +121,7 @@ export class CallSession {
     // We are the newcomer to everyone already here: we offer.
     for (const peer of w.peers) this.onPeerJoined(peer, true);
     if (w.reconnected) {
+      this.timeline.record('reconnect', null, { peers: w.peers.length });
       for (const [peerId, entry] of this.links) {
         if (!present.has(peerId)) this.onPeerLeft(peerId, false);
         entry.link.setConfiguration(this.configFor(entry.policy) ?? {});
@@ -146,6 +165,7 @@ export class CallSession {
       entry.meter?.close();
       entry.link.close();
       this.links.delete(peerId);
+      this.sampler.untrack(peerId);
     }
     this.store.callPeerRemove(peerId);
   }
@@ -181,10 +201,15 @@ export class CallSession {
         onCandidate: (c) => this.detector?.onCandidate({ type: c.type, protocol: c.protocol, relayProtocol: (c as { relayProtocol?: string }).relayProtocol ?? null, url: (c as { url?: string }).url ?? null }),
         onCandidateError: (e) => {
           entry.candidateErrors.push({ url: e.url ?? null, errorCode: e.errorCode });
+          this.timeline.record('candidate-error', peerId, { url: e.url ?? null, errorCode: e.errorCode, errorText: e.errorText ?? null });
           this.detector?.onCandidateError({ errorCode: e.errorCode, url: e.url ?? null });
         },
-        onGatheringComplete: () => this.detector?.onGatheringComplete(),
+        onGatheringComplete: () => {
+          this.timeline.record('ice-gathering', peerId, { state: 'complete' });
+          this.detector?.onGatheringComplete();
+        },
         onGatheringStart: () => {
+          this.timeline.record('ice-gathering', peerId, { state: 'gathering' });
           if (entry.policy === 'auto' && !this.detector) this.startDetector();
         },
         // Kept visible for developers; the link recovers through ICE restarts and timers.
@@ -192,6 +217,7 @@ export class CallSession {
       },
     });
     this.links.set(peerId, entry);
+    this.sampler.track(peerId, entry.link.pc);
     this.armConnectTimer(peerId, entry);
     this.store.callPeerUpsert(peerId, { link: 'new' });
     return entry;
@@ -208,6 +234,7 @@ export class CallSession {
   private onLinkState(peerId: string, entry: LinkEntry, state: LinkState): void {
     if (state === 'closed') return;
     this.store.callPeerUpsert(peerId, { link: state });
+    this.timeline.record('connection', peerId, { state });
     if (state === 'connected') {
       entry.everConnected = true;
       if (entry.connectTimer) clearTimeout(entry.connectTimer);
@@ -219,6 +246,7 @@ export class CallSession {
       entry.disconnectTimer ??= setTimeout(() => {
         entry.disconnectTimer = null;
         if (entry.link.state === 'disconnected') {
+          this.timeline.record('ice-restart', peerId, { reason: 'disconnected' });
           entry.link.restartIce();
           this.armConnectTimer(peerId, entry);
         }
@@ -235,6 +263,8 @@ export class CallSession {
       const config = this.configFor('relay-tls');
       if (!config) return;
       entry.link.setConfiguration(config);
+      this.timeline.record('policy', peerId, { policy: 'relay-tls', reason: 'connection failed' });
+      this.timeline.record('ice-restart', peerId, { reason: 'fallback to TURN over TLS 443' });
       entry.link.restartIce();
       this.armConnectTimer(peerId, entry);
       this.store.callPatch({ notice: 'The direct path failed; trying again through TURN over TLS 443.' });
@@ -273,6 +303,7 @@ export class CallSession {
     this.detector = new RestrictiveNetworkDetector({ urls: this.iceServers.flatMap(urls) });
     void this.detector.decided.then((verdict: NetworkVerdict) => {
       if (this.ended) return;
+      this.timeline.record('network', null, { restrictive: verdict.restrictive, blocked: verdict.blocked, message: verdict.message });
       if (verdict.restrictive) {
         this.store.callPatch({ notice: verdict.message });
         this.deps.rememberNetwork(true);
@@ -305,18 +336,31 @@ export class CallSession {
     }
   }
 
-  private async sampleStats(): Promise<void> {
-    for (const [peerId, entry] of this.links) {
-      if (entry.link.state === 'closed') continue;
-      const stats = await entry.link.getStats().catch(() => null);
-      if (!stats || this.ended) continue;
-      const path = classifyPath(stats);
-      const encryption = encryptionLabel(stats);
-      const view = this.store.call.peers[peerId];
-      if (view && (view.path?.label !== path.label || view.path?.url !== path.url || view.encryption !== encryption)) {
-        this.store.callPeerUpsert(peerId, { path, encryption });
-      }
+  private onSample(peerId: string, snapshot: PeerStatsSnapshot, score: QualityScore | null): void {
+    if (this.ended) return;
+    const view = this.store.call.peers[peerId];
+    if (!view) return;
+    const p = snapshot.path;
+    const history = this.selectedPairs.get(peerId) ?? [];
+    if (p.pairId && history.at(-1)?.snapshot.pairId !== p.pairId) {
+      history.push({ at: snapshot.at, snapshot: p });
+      this.selectedPairs.set(peerId, history);
+      this.timeline.record('selected-pair', peerId, { local: p.localCandidateType, remote: p.remoteCandidateType, protocol: p.protocol, relayProtocol: p.relayProtocol, label: p.label });
     }
+    const turnPort = p.turnUrl ? parseIceUrl(p.turnUrl)?.port ?? null : null;
+    const path: MediaPath = {
+      kind: p.kind,
+      label: p.label,
+      localCandidateType: p.localCandidateType,
+      remoteCandidateType: p.remoteCandidateType,
+      relayProtocol: p.relayProtocol === 'udp' || p.relayProtocol === 'tcp' || p.relayProtocol === 'tls' ? p.relayProtocol : null,
+      url: p.turnUrl,
+      port: turnPort,
+    };
+    const t = snapshot.transport;
+    // Shown, not assumed: only once the DTLS handshake completed and SRTP keys were derived.
+    const encryption = t.dtlsState === 'connected' && t.srtpCipher ? `Encrypted (DTLS-SRTP, ${t.srtpCipher})` : null;
+    this.store.callPeerUpsert(peerId, { path, encryption, stats: snapshot, quality: score ? { score: score.score, reasons: score.reasons } : null });
   }
 
   private sendMediaState(peerId: string): void {
@@ -326,6 +370,8 @@ export class CallSession {
 
   /** Tells every peer what we send (after mute, camera or screen changes). */
   announceMedia(): void {
+    const { media } = this.store.call.local;
+    this.timeline.record('media', null, { audio: media.audio, video: media.video, screen: media.screen });
     for (const peerId of this.links.keys()) this.sendMediaState(peerId);
   }
 
@@ -341,7 +387,7 @@ export class CallSession {
   leave(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.sampler.dispose();
     this.detector?.dispose();
     for (const off of this.unsubscribe.splice(0)) off();
     for (const peerId of [...this.links.keys()]) this.removePeer(peerId);

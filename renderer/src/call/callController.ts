@@ -3,7 +3,10 @@ import type { JoinResponse } from '../../../shared/protocol/index.js';
 import { DesktopError, createDesktopClient, windowDesktopApi, type DesktopClient } from '../desktop.js';
 import { useAppStore } from '../store/index.js';
 import type { DeviceOption } from '../store/callSlice.js';
+import type { DiagnosticsFormat } from '../../../shared/diagnostics/document.js';
 import { CallSession } from './CallSession.js';
+import { buildDiagnostics } from './diagnosticsBuilder.js';
+import type { StatsHistory } from './stats/StatsHistory.js';
 import { LocalMedia } from './LocalMedia.js';
 import { ExponentialBackoffPolicy } from './ReconnectPolicy.js';
 import { SignalClient } from './SignalClient.js';
@@ -148,6 +151,21 @@ export class CallController {
       if (!(err instanceof DesktopError)) throw err;
     }
     if (this.store.call.phase === 'prejoin') this.store.callPatch({ policy });
+  }
+
+  /** Recent statistics of one peer, for the panel's charts (kept outside the store). */
+  statsHistory(peerId: string): StatsHistory | null {
+    return this.session?.sampler.history(peerId) ?? null;
+  }
+
+  /**
+   * Saves a diagnostics file through main's save dialog: the call's candidates, pairs, statistics and
+   * timeline, and the latest network check. Resolves with the path, or null when cancelled.
+   */
+  async exportDiagnostics(format: DiagnosticsFormat, includeAddresses: boolean): Promise<string | null> {
+    const document = await buildDiagnostics(this.store, this.session, this.store.networkCheck.latest);
+    const saved = await this.deps.desktop.saveDiagnostics(document, { format, includeAddresses });
+    return saved?.path ?? null;
   }
 
   /** The user's pick from the screen-share picker (null cancels). */

@@ -1,5 +1,6 @@
 import { CallBanners } from '../components/call/CallBanners.js';
 import { ControlsBar } from '../components/call/ControlsBar.js';
+import { StatsPanel } from '../components/call/StatsPanel.js';
 import { TileGrid } from '../components/call/TileGrid.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import { useAppStore } from '../store/index.js';
@@ -16,6 +17,7 @@ export function CallScreen({ roomId }: { roomId: string }) {
       <div className="call-screen">
         <CallBanners />
         <TileGrid />
+        <StatsPanel />
         <ControlsBar />
       </div>
     </ScreenLayout>

@@ -50,6 +50,9 @@ export function HomeScreen() {
       }
       actions={
         <>
+          <button type="button" onClick={() => navigate('network-check')}>
+            Check my network
+          </button>
           <button type="button" onClick={() => navigate('settings')}>
             Settings
           </button>

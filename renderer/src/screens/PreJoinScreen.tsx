@@ -19,6 +19,7 @@ interface PreJoinScreenProps {
 /** Before the call: see and hear yourself, pick devices and the network policy, then join. */
 export function PreJoinScreen({ roomId, server, join }: PreJoinScreenProps) {
   const phase = useAppStore(selectCallPhase);
+  const navigate = useAppStore((s) => s.navigate);
   const [joining, setJoining] = useState(false);
 
   // Opens camera and microphone; the controller ignores a second call for the same room (StrictMode).
@@ -55,6 +56,9 @@ export function PreJoinScreen({ roomId, server, join }: PreJoinScreenProps) {
           <h2 id="prejoin-settings">Devices and network</h2>
           <DeviceSelects />
           <NetworkPolicyField />
+          <button type="button" onClick={() => navigate('network-check')}>
+            Check my network
+          </button>
         </section>
       </div>
       <div className="actions prejoin-actions">

@@ -1,5 +1,6 @@
 import type { NetworkPolicy, ScreenSource } from '../../../shared/ipc/desktopApi.js';
 import type { MediaPath } from '../call/networkPolicy.js';
+import type { PeerStatsSnapshot } from '../call/stats/statsReducer.js';
 import type { LinkState } from '../call/PeerLink.js';
 import { ConnectionState } from '../call/signalTypes.js';
 import type { AppState, SliceCreator } from './types.js';
@@ -37,6 +38,10 @@ export interface PeerView {
   stream: MediaStream | null;
   /** The peer's signaling dropped; its media may still flow while it comes back. */
   away: boolean;
+  /** Call quality 1–5 with the reasons it is lower (null until media statistics exist). */
+  quality: { score: number; reasons: string[] } | null;
+  /** The latest statistics snapshot (small and typed), for the stats panel. */
+  stats: PeerStatsSnapshot | null;
 }
 
 export interface DeviceOption {
@@ -78,6 +83,8 @@ export interface CallState {
   startCameraOff: boolean;
   /** Screens and windows main offers to share (Electron), waiting for the user's pick. */
   screenSources: ScreenSource[] | null;
+  /** The statistics panel is shown (button or S). */
+  statsPanelOpen: boolean;
 }
 
 export interface CallActions {
@@ -118,6 +125,7 @@ export const initialCallState: CallState = {
   startMuted: false,
   startCameraOff: false,
   screenSources: null,
+  statsPanelOpen: false,
 };
 
 export const createCallSlice = (): SliceCreator<CallSlice> => (set) => ({
@@ -128,7 +136,7 @@ export const createCallSlice = (): SliceCreator<CallSlice> => (set) => ({
       const existing = s.call.peers[peerId];
       const peer: PeerView = existing
         ? { ...existing, ...patch }
-        : { peerId, name: patch.name ?? 'Someone', link: 'waiting', path: null, encryption: null, media: { ...noMedia, audio: true, video: true }, speaking: false, stream: null, away: false, ...patch };
+        : { peerId, name: patch.name ?? 'Someone', link: 'waiting', path: null, encryption: null, media: { ...noMedia, audio: true, video: true }, speaking: false, stream: null, away: false, quality: null, stats: null, ...patch };
       return {
         call: {
           ...s.call,

@@ -3,6 +3,7 @@ import { createStore } from 'zustand/vanilla';
 import type { DesktopApi } from '../../../shared/ipc/desktopApi.js';
 import { createDesktopClient, windowDesktopApi } from '../desktop.js';
 import { createCallSlice, initialCallState } from './callSlice.js';
+import { createNetworkCheckSlice, initialNetworkCheckState } from './networkCheckSlice.js';
 import { createRoomSlice, initialRoomState } from './roomSlice.js';
 import { createSessionSlice, initialSessionState } from './sessionSlice.js';
 import type { AppState, SliceCreator, StoreDeps } from './types.js';
@@ -26,7 +27,8 @@ function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCrea
   const ui = createUiSlice();
   const room = createRoomSlice(deps);
   const call = createCallSlice();
-  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a), ...call(...a) });
+  const networkCheck = createNetworkCheckSlice();
+  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a), ...call(...a), ...networkCheck(...a) });
 }
 
 /** A store talking to the given bridge: what tests use, with a fake one. */
@@ -43,11 +45,18 @@ export const useAppStore = create<AppState>()(
 /** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */
 export function resetAppStore(): void {
   useAppStore.getState().shutdown();
-  useAppStore.setState({ session: initialSessionState, ui: initialUiState, room: initialRoomState, call: initialCallState });
+  useAppStore.setState({
+    session: initialSessionState,
+    ui: initialUiState,
+    room: initialRoomState,
+    call: initialCallState,
+    networkCheck: initialNetworkCheckState,
+  });
 }
 
 export type { AppError, AppState } from './types.js';
 export * from './callSlice.js';
+export * from './networkCheckSlice.js';
 export * from './roomSlice.js';
 export * from './sessionSlice.js';
 export * from './uiSlice.js';

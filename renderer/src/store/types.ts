@@ -1,12 +1,13 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { DesktopClient, RendererErrorCode } from '../desktop.js';
 import type { CallSlice } from './callSlice.js';
+import type { NetworkCheckSlice } from './networkCheckSlice.js';
 import type { RoomSlice } from './roomSlice.js';
 import type { SessionSlice } from './sessionSlice.js';
 import type { UiSlice } from './uiSlice.js';
 
 /** The whole store: each slice's data lives under its own key, actions sit at the top level. */
-export type AppState = SessionSlice & UiSlice & RoomSlice & CallSlice;
+export type AppState = SessionSlice & UiSlice & RoomSlice & CallSlice & NetworkCheckSlice;
 
 /** A slice sees (and may call into) the whole store. */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

@@ -3,7 +3,7 @@ import type { AppState, SliceCreator } from './types.js';
 /** Where the user is, and short messages for them. Which screen shows is derived (selectScreen). */
 
 /** `main` is whichever screen the session calls for; the others are places the user went to. */
-export type Route = 'main' | 'connect' | 'settings';
+export type Route = 'main' | 'connect' | 'settings' | 'network-check';
 
 export interface Notice {
   id: number;
@@ -63,7 +63,7 @@ export function createUiSlice(): SliceCreator<UiSlice> {
   };
 }
 
-export type Screen = 'starting' | 'cannot-start' | 'connect' | 'signed-out' | 'home' | 'room' | 'settings';
+export type Screen = 'starting' | 'cannot-start' | 'connect' | 'signed-out' | 'home' | 'room' | 'settings' | 'network-check';
 
 export const selectRoute = (s: AppState) => s.ui.route;
 export const selectNotices = (s: AppState) => s.ui.notices;
@@ -75,6 +75,8 @@ export function selectScreen(s: AppState): Screen {
   if (s.ui.route === 'settings') return 'settings';
   if (desktop.server == null || s.ui.route === 'connect') return 'connect';
   if (desktop.user == null) return 'signed-out';
+  // From Home or from a room's pre-join; Back returns to whichever it was.
+  if (s.ui.route === 'network-check') return 'network-check';
   if (s.room.status === 'joined') return 'room';
   return 'home';
 }

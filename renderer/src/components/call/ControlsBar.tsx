@@ -11,6 +11,8 @@ import { useCallShortcuts } from './useCallShortcuts.js';
  */
 export function ControlsBar() {
   const media = useAppStore((s) => s.call.local.media);
+  const statsOpen = useAppStore((s) => s.call.statsPanelOpen);
+  const toggleStats = () => useAppStore.getState().callPatch({ statsPanelOpen: !useAppStore.getState().call.statsPanelOpen });
   // Said out loud after a shortcut, where focus (and so the button's new name) is elsewhere.
   const [announcement, setAnnouncement] = useState('');
 
@@ -18,6 +20,7 @@ export function ControlsBar() {
     () => ({
       m: () => run(toggleMicrophone().then((on) => setAnnouncement(on ? 'Microphone on' : 'Microphone muted')), 'Toggling the microphone'),
       v: () => run(toggleCamera().then((on) => setAnnouncement(on ? 'Camera on' : 'Camera off')), 'Toggling the camera'),
+      s: () => useAppStore.getState().callPatch({ statsPanelOpen: !useAppStore.getState().call.statsPanelOpen }),
     }),
     [],
   );
@@ -52,6 +55,9 @@ export function ControlsBar() {
         {media.screen ? 'Stop sharing' : 'Share screen'}
       </button>
       <DeviceMenu />
+      <button type="button" aria-pressed={statsOpen} aria-keyshortcuts="S" title="Connection statistics (S)" onClick={toggleStats}>
+        Stats
+      </button>
       <button type="button" className="danger" onClick={leaveCall}>
         Leave call
       </button>

@@ -10,6 +10,15 @@ function PeerBadges({ peer }: { peer: PeerView }) {
       <span className="badge badge-path" data-testid="path-badge" title={pathTitle(peer.path)}>
         {label}
       </span>
+      {peer.quality != null && (
+        <span
+          className={`badge badge-quality quality-${peer.quality.score}`}
+          data-testid="quality"
+          title={peer.quality.reasons.length ? peer.quality.reasons.join('; ') : 'Good call quality'}
+        >
+          Quality {peer.quality.score}/5
+        </span>
+      )}
       {peer.encryption != null && (
         <span className="badge badge-encryption" data-testid="encryption" title={peer.encryption}>
           {peer.encryption}

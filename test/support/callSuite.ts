@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { chromium, test, type Browser } from '@playwright/test';
+import { chromiumArgs } from '../../playwright.config.js';
+import { turnserverPath } from '../../dev/coturn.js';
+import { SYSTEM_CHROMIUM } from './callBrowser.js';
+import { Participant } from './callParticipant.js';
+import { createTestNetwork, isNetnsAvailable, type TestNetwork } from './netns.js';
+import { startStackIn, type StackInNamespace } from './stackInNamespace.js';
+
+export interface CallSuite {
+  net(): TestNetwork;
+  stack(): StackInNamespace;
+  /** A participant in client namespace `index`, signed in as `username`; closed after the test. */
+  participant(index: number, username: string): Promise<Participant>;
+  /** Alice creates a room, Bob opens its link; both join the call (with the given policy labels). */
+  twoInACall(policies?: { alice?: string; bob?: string }): Promise<{ alice: Participant; bob: Participant; link: string }>;
+  /** The signaling and IdP ports a restrictive firewall must still let through. */
+  controlPorts(): number[];
+}
+
+/**
+ * Registers the hooks of a call test file: a test network with `clients` client namespaces, the stack
+ * in the server namespace, and the users' system browser beside main. Skips, saying why, where
+ * namespaces, Chromium or coturn are missing.
+ */
+export function useCallSuite(name: string, clients = 3): CallSuite {
+  let net: TestNetwork | undefined;
+  let stack: StackInNamespace | undefined;
+  let hostBrowser: Browser | undefined;
+  const open: Participant[] = [];
+
+  test.describe.configure({ mode: 'serial' });
+  test.beforeAll(async () => {
+    test.setTimeout(90_000);
+    const netns = await isNetnsAvailable();
+    const reason = !netns.ok ? netns.reason : !existsSync(SYSTEM_CHROMIUM) ? `${SYSTEM_CHROMIUM} is not installed` : !turnserverPath() ? 'coturn is not installed' : null;
+    if (reason) console.log(`${name}: skipped: ${reason}`);
+    test.skip(reason !== null, reason ?? '');
+    net = await createTestNetwork({ clients });
+    stack = await startStackIn(net);
+    // The users' system browser runs beside main (the root namespace), to reach its loopback listener.
+    hostBrowser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: chromiumArgs });
+  });
+  test.afterEach(async () => {
+    for (const p of open.splice(0)) await p.close();
+    if (net) for (const i of net.clients.keys()) await net.clearFirewall(i);
+  });
+  test.afterAll(async () => {
+    if (process.env.ZR_DEBUG_STACK) console.log(stack?.output());
+    await hostBrowser?.close();
+    await stack?.stop();
+    await net?.destroy();
+  });
+
+  const suite: CallSuite = {
+    net: () => net!,
+    stack: () => stack!,
+    async participant(index, username) {
+      const p = await Participant.open(net!, stack!, index, hostBrowser!);
+      open.push(p);
+      await p.signIn(stack!, username);
+      return p;
+    },
+    async twoInACall(policies = {}) {
+      const alice = await suite.participant(0, 'alice');
+      const bob = await suite.participant(1, 'bob');
+      const link = await alice.createRoom();
+      await bob.openLink(link);
+      await alice.joinCall(policies.alice);
+      await bob.joinCall(policies.bob);
+      return { alice, bob, link };
+    },
+    controlPorts: () => [Number(new URL(stack!.info.signaling.url).port), Number(new URL(stack!.info.idp.issuer).port)],
+  };
+  return suite;
+}
