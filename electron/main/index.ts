@@ -1,4 +1,4 @@
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, release as osRelease, type as osType } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeStorage, session, shell, type SaveDialogOptions } from 'electron';
@@ -43,6 +43,7 @@ async function start(): Promise<void> {
       platform: process.platform,
       arch: process.arch,
       packaged: app.isPackaged,
+      os: `${osType()} ${osRelease()}`,
     }),
     // The IdP's sign-in page; plain http only for the loopback IdP of an unpackaged build.
     openExternal: guardedOpenExternal((url) => shell.openExternal(url), { allowInsecureLoopback }),

@@ -39,6 +39,8 @@ export const DiagnosticsApp = z.object({
   node: shortText.nullable(),
   platform: shortText,
   arch: shortText,
+  /** Operating system and release, where the app knows it. */
+  os: shortText.nullable().optional(),
 });
 
 export const DiagnosticsSettings = z.object({

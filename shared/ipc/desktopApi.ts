@@ -13,6 +13,8 @@ export const AppInfo = z.object({
   platform: z.string(),
   arch: z.string(),
   packaged: z.boolean(),
+  /** Operating system and release (e.g. "Linux 6.1.0"), for diagnostics. */
+  os: z.string().nullable().optional(),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 

@@ -5,6 +5,8 @@
  * where namespaces cannot be made.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { DiagnosticsDocument } from '../../shared/diagnostics/document.js';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { chromiumArgs } from '../../playwright.config.js';
 import { turnserverPath } from '../../dev/coturn.js';
@@ -113,6 +115,14 @@ test('an open network: every step works against the stack, and the summary says 
   await expect(page.getByText('10.77.0.11')).toBeVisible();
   console.log(`networkCheck.spec: open network: check took ${ms} ms`);
   expect(ms).toBeLessThan(15_000);
+
+  // The result can be exported for an administrator: masked, and without the address just shown.
+  await page.getByRole('button', { name: 'Export diagnostics' }).click();
+  await expect(page.getByRole('status').filter({ hasText: /Saved to/ })).toBeVisible();
+  const text = await readFile(alice.saved.at(-1)!, 'utf8');
+  expect(DiagnosticsDocument.parse(JSON.parse(text)).networkCheck).not.toBeNull();
+  expect(text).not.toMatch(/\b10\.77\.0\.\d{1,3}\b/);
+  expect(text).not.toMatch(/"(credential|username|password)"\s*:/);
 
   // Back to Home.
   await page.getByRole('button', { name: 'Back' }).click();

@@ -42,8 +42,10 @@ export interface TestClient {
  * `'restrictive-no-tls'`: the same with 443 dropped too.
  * `{ udpLossPercent }`: every UDP packet into or out of the client is dropped with that
  *   probability (each direction independently); everything else passes.
+ * `{ udpRateKbytesPerSecond }`: UDP the client sends beyond that rate is dropped (a policer, like a
+ *   congested uplink); what congestion control must adapt to.
  */
-export type FirewallProfile = 'restrictive' | 'restrictive-no-tls' | { udpLossPercent: number };
+export type FirewallProfile = 'restrictive' | 'restrictive-no-tls' | { udpLossPercent: number } | { udpRateKbytesPerSecond: number };
 
 export interface FirewallOptions {
   /** TCP ports on serverIp the restrictive profiles let through besides 443. */
@@ -290,10 +292,21 @@ function acquireLock(): void {
 const FW_TABLE = `zr_fw_${process.pid}`;
 
 function firewallRules(profile: FirewallProfile, opts: FirewallOptions): string {
+  if (typeof profile === 'object' && 'udpRateKbytesPerSecond' in profile) {
+    // A policer: UDP the client sends beyond this rate is dropped, as on a congested uplink.
+    const rate = profile.udpRateKbytesPerSecond;
+    if (!Number.isInteger(rate) || rate < 1) throw new Error(`udpRateKbytesPerSecond must be a positive integer, not ${rate}`);
+    return [
+      `table inet ${FW_TABLE} {`,
+      `  chain output { type filter hook output priority 0; policy accept; meta l4proto udp limit rate over ${rate} kbytes/second drop; }`,
+      '}',
+    ].join('\n');
+  }
   if (typeof profile === 'object') {
     const n = profile.udpLossPercent;
     if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`udpLossPercent must be an integer 0..100, not ${n}`);
-    const loss = `meta l4proto udp numgen random mod 100 < ${n} drop`;
+    // nft refuses `< 100`: all of it is plainly `drop`.
+    const loss = n >= 100 ? 'meta l4proto udp drop' : `meta l4proto udp numgen random mod 100 < ${n} drop`;
     return [
       `table inet ${FW_TABLE} {`,
       `  chain input { type filter hook input priority 0; policy accept; ${loss}; }`,

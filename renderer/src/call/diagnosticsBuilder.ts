@@ -107,6 +107,7 @@ export async function buildDiagnostics(state: AppState, session: CallSession | n
       node: info?.node ?? null,
       platform: info?.platform ?? 'unknown',
       arch: info?.arch ?? 'unknown',
+      os: info?.os ?? null,
     },
     settings: {
       networkPolicy: desktop?.networkPolicy ?? 'auto',

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { networkCheckController } from '../call/networkCheckController.js';
 import { run } from '../components/call/actions.js';
+import { ExportDiagnostics } from '../components/ExportDiagnostics.js';
 import { CheckStepsTable } from '../components/networkCheck/CheckStepsTable.js';
 import { CheckSummary } from '../components/networkCheck/CheckSummary.js';
 import { PublicAddress } from '../components/networkCheck/PublicAddress.js';
@@ -51,6 +52,11 @@ export function NetworkCheckScreen() {
         </section>
       )}
       <CheckSummary state={state} />
+      {state.latest != null && !running && (
+        <section className="card" aria-label="Diagnostics">
+          <ExportDiagnostics />
+        </section>
+      )}
     </ScreenLayout>
   );
 }

@@ -1,8 +1,7 @@
-import { useState } from 'react';
-import type { DiagnosticsFormat } from '../../../../shared/diagnostics/document.js';
 import { callController } from '../../call/callController.js';
 import type { PeerStatsSnapshot } from '../../call/stats/statsReducer.js';
 import { useAppStore, type PeerView } from '../../store/index.js';
+import { ExportDiagnostics } from '../ExportDiagnostics.js';
 import { Sparkline } from './Sparkline.js';
 
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
@@ -73,40 +72,6 @@ function PeerStats({ peer, stats }: { peer: PeerView; stats: PeerStatsSnapshot }
         </div>
       )}
     </section>
-  );
-}
-
-function ExportDiagnostics() {
-  const [format, setFormat] = useState<DiagnosticsFormat>('json');
-  const [includeAddresses, setIncludeAddresses] = useState(false);
-  const [status, setStatus] = useState('');
-  const save = async () => {
-    setStatus('Saving…');
-    try {
-      const path = await callController().exportDiagnostics(format, includeAddresses);
-      setStatus(path ? `Saved to ${path}` : 'Not saved');
-    } catch (err) {
-      setStatus(`Could not save: ${(err as Error).message}`);
-    }
-  };
-  return (
-    <div className="stats-export">
-      <label>
-        Format{' '}
-        <select value={format} onChange={(e) => setFormat(e.target.value as DiagnosticsFormat)}>
-          <option value="json">ZeroRange diagnostics (JSON)</option>
-          <option value="webrtc-internals">webrtc-internals dump</option>
-          <option value="html">Report (HTML)</option>
-        </select>
-      </label>
-      <label>
-        <input type="checkbox" checked={includeAddresses} onChange={(e) => setIncludeAddresses(e.target.checked)} /> Include IP addresses
-      </label>
-      <button type="button" onClick={() => void save()}>
-        Export diagnostics
-      </button>
-      <span role="status">{status}</span>
-    </div>
   );
 }
 
