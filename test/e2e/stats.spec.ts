@@ -16,7 +16,8 @@ const statValue = (p: Participant, name: string, label: string) => peerStats(p, 
 
 for (const [policy, path, turn] of [
   ['Auto', 'Direct', '–'],
-  ['Always relay', 'Relay UDP', /^turn:10\.77\.0\.1:3478/],
+  // Relay-only promises a relay, not its transport: ICE may settle on UDP or TCP.
+  ['Always relay', /^Relay (UDP|TCP|TLS 443)$/, /^turns?:10\.77\.0\.1:(3478|443)/],
   ['Relay over TLS 443 only', 'Relay TLS 443', /^turns:10\.77\.0\.1:443/],
 ] as const) {
   test(`the panel shows the real path and transport (${policy})`, async () => {
