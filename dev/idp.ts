@@ -18,6 +18,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { escapeHtml } from '../shared/html.js';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 // oidc-provider ships no type declarations and @types/oidc-provider is not a dependency, so the import is
 // untyped; the small part of its API used here is described by the local interfaces below. (If
@@ -613,14 +614,6 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.end(html);
 }
 
-function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Keys and server lifecycle

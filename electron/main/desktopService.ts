@@ -161,44 +161,17 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     return session;
   }
 
-  async function joinRoom(roomId: string): Promise<JoinResponse> {
-    const room = RoomId.safeParse(roomId);
-    if (!room.success) throw new ServiceError('invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
-    const auth = requireSession();
-    if (!auth.user) throw new ServiceError('not-signed-in', 'sign in first');
-    const post = async (token: string) => {
-      try {
-        return await fetchImpl(`${server!.origin}/v1/rooms/${room.data}/join`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(15_000),
-        });
-      } catch {
-        throw new ServiceError('server-unreachable', `cannot reach ${server!.origin}`);
-      }
-    };
-    let res = await post(await auth.getAccessToken());
-    // The server may see an access token as expired before we do (clock skew, revocation): refresh once.
-    if (res.status === 401) res = await post(await auth.handleUnauthorized());
-    const body: unknown = await res.json().catch(() => null);
-    if (!res.ok) {
-      const err = ErrorBody.safeParse(body);
-      const code = HTTP_ERRORS[res.status] ?? 'server-error';
-      throw new ServiceError(code, err.success ? err.data.error.message : `the server answered ${res.status}`);
-    }
-    const joined = JoinResponse.safeParse(body);
-    if (!joined.success) throw new ServiceError('server-error', 'the server sent an unexpected join response');
-    return joined.data;
-  }
-
-  /** Fresh ICE servers for "Check my network" (POST /v1/ice-servers), refreshing the access token once on a 401 as joinRoom does. */
-  async function networkCheckConfig(): Promise<NetworkCheckConfig> {
+  /**
+   * POSTs to the current server with the access token. The server may see a token as expired before
+   * we do (clock skew, revocation): on a 401 the token is refreshed and the call made once more.
+   */
+  async function postToServer(path: string): Promise<unknown> {
     const auth = requireSession();
     if (!auth.user) throw new ServiceError('not-signed-in', 'sign in first');
     const origin = server!.origin;
     const post = async (token: string) => {
       try {
-        return await fetchImpl(`${origin}/v1/ice-servers`, {
+        return await fetchImpl(`${origin}${path}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}` },
           signal: AbortSignal.timeout(15_000),
@@ -212,11 +185,25 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     const body: unknown = await res.json().catch(() => null);
     if (!res.ok) {
       const err = ErrorBody.safeParse(body);
-      const code: DesktopErrorCode = res.status === 401 ? 'not-signed-in' : res.status === 429 ? 'rate-limited' : 'server-error';
+      const code = HTTP_ERRORS[res.status] ?? 'server-error';
       throw new ServiceError(code, err.success ? err.data.error.message : `the server answered ${res.status}`);
     }
-    const parsed = IceServersResponse.safeParse(body);
+    return body;
+  }
+
+  async function joinRoom(roomId: string): Promise<JoinResponse> {
+    const room = RoomId.safeParse(roomId);
+    if (!room.success) throw new ServiceError('invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
+    const joined = JoinResponse.safeParse(await postToServer(`/v1/rooms/${room.data}/join`));
+    if (!joined.success) throw new ServiceError('server-error', 'the server sent an unexpected join response');
+    return joined.data;
+  }
+
+  /** Fresh ICE servers for "Check my network" (no room needed). */
+  async function networkCheckConfig(): Promise<NetworkCheckConfig> {
+    const parsed = IceServersResponse.safeParse(await postToServer('/v1/ice-servers'));
     if (!parsed.success) throw new ServiceError('server-error', 'the server sent unexpected ICE servers');
+    const origin = server!.origin;
     return { server: origin, healthUrl: `${origin}/healthz`, signalingUrl: server!.config.signalingUrl, iceServers: parsed.data.iceServers };
   }
 

@@ -1,7 +1,5 @@
+import { escapeHtml } from '../../shared/html.js';
 import { formatJoinLink } from '../../shared/links.js';
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** No scripts at all: the page is a link and a few words. */
 export const JOIN_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

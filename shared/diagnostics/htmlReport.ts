@@ -1,3 +1,4 @@
+import { escapeHtml } from '../html.js';
 import type { DiagnosticsDocument, DiagnosticsPeer } from './document.js';
 import { peerSeries, type Point } from './metrics.js';
 
@@ -7,9 +8,7 @@ import { peerSeries, type Point } from './metrics.js';
  * text from the document is escaped.
  */
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+
 
 type Cell = string | number | boolean | null;
 

@@ -4,69 +4,13 @@
  * 'restrictive' firewall. Only loopback and the test namespaces see any traffic. Skipped, saying why,
  * where namespaces cannot be made.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { expect, test, type Page } from '@playwright/test';
 import { DiagnosticsDocument } from '../../shared/diagnostics/document.js';
-import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
-import { chromiumArgs } from '../../playwright.config.js';
-import { turnserverPath } from '../../dev/coturn.js';
-import { SYSTEM_CHROMIUM } from '../support/callBrowser.js';
-import { Participant } from '../support/callParticipant.js';
-import { createTestNetwork, isNetnsAvailable, type TestNetwork } from '../support/netns.js';
-import { startStackIn, type StackInNamespace } from '../support/stackInNamespace.js';
+import { useCallSuite } from '../support/callSuite.js';
 
-test.describe.configure({ mode: 'serial' });
-
-let net: TestNetwork | undefined;
-let stack: StackInNamespace | undefined;
-let hostBrowser: Browser | undefined;
-const open: Participant[] = [];
-
-/** 10.77.0.0/24 exists once per machine: while another live process holds the network, wait for it. */
-async function testNetworkWhenFree(waitMs: number): Promise<TestNetwork> {
-  const deadline = Date.now() + waitMs;
-  for (let said = false; ; ) {
-    try {
-      return await createTestNetwork({ clients: 1 });
-    } catch (err) {
-      const busy = /another test network is up/.test((err as Error).message);
-      if (!busy || Date.now() > deadline) throw err;
-      if (!said) console.log(`networkCheck.spec: ${(err as Error).message}; waiting`);
-      said = true;
-      await new Promise((r) => setTimeout(r, 2_000));
-    }
-  }
-}
-
-test.beforeAll(async () => {
-  test.setTimeout(11 * 60_000);
-  const netns = await isNetnsAvailable();
-  const reason = !netns.ok ? netns.reason : !existsSync(SYSTEM_CHROMIUM) ? `${SYSTEM_CHROMIUM} is not installed` : !turnserverPath() ? 'coturn is not installed' : null;
-  if (reason) console.log(`networkCheck.spec: skipped: ${reason}`);
-  test.skip(reason !== null, reason ?? '');
-  net = await testNetworkWhenFree(10 * 60_000);
-  stack = await startStackIn(net);
-  hostBrowser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: chromiumArgs });
-});
-
-test.afterEach(async () => {
-  for (const p of open.splice(0)) await p.close();
-  if (net) await net.clearFirewall(0);
-});
-
-test.afterAll(async () => {
-  if (process.env.ZR_DEBUG_STACK) console.log(stack?.output());
-  await hostBrowser?.close();
-  await stack?.stop();
-  await net?.destroy();
-});
-
-async function signedIn(): Promise<Participant> {
-  const p = await Participant.open(net!, stack!, 0, hostBrowser!);
-  open.push(p);
-  await p.signIn(stack!, 'alice');
-  return p;
-}
+const suite = useCallSuite('networkCheck.spec', 1);
+const signedIn = () => suite.participant(0, 'alice');
 
 /** A step's row: its name is the row header; the cells are result, time and verdict. */
 function row(page: Page, label: string) {
@@ -130,10 +74,9 @@ test('an open network: every step works against the stack, and the summary says 
 });
 
 test('a network that lets only TCP 443 out: TURN UDP and TCP blocked, TLS 443 works, relay over TLS 443 recommended', async () => {
-  const { info } = stack!;
   const alice = await signedIn();
   const { page } = alice;
-  await net!.applyFirewall(0, 'restrictive', { allowTcpPorts: [Number(new URL(info.signaling.url).port), Number(new URL(info.idp.issuer).port)] });
+  await suite.net().applyFirewall(0, 'restrictive', { allowTcpPorts: suite.controlPorts() });
   await page.getByRole('button', { name: 'Check my network' }).click();
   const ms = await runCheck(page);
   for (const label of ['Signaling server over HTTP', 'Signaling socket (WS)', 'TURN over TLS 443', 'Test call through TURN over TLS 443']) {

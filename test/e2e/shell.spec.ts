@@ -3,11 +3,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { createDesktopService, type DesktopService } from '../../electron/main/desktopService.js';
+import type { DesktopService } from '../../electron/main/desktopService.js';
 import { startStack, type Stack } from '../../dev/stack.js';
 import { installDesktopBridge } from '../support/desktopBridge.js';
 import { SystemBrowser } from '../support/systemBrowser.js';
-import { fakeSafeStorage } from '../support/fakeSafeStorage.js';
+import { createTestDesktopService } from '../support/testDesktopService.js';
 
 const APP_URL = 'http://127.0.0.1:4173/';
 
@@ -34,16 +34,7 @@ interface Harness {
 async function openApp(page: Page, name: string): Promise<Harness> {
   const userData = path.join(work, name);
   const systemBrowser = new SystemBrowser(page.context().browser()!);
-  const service = createDesktopService({
-    appInfo: () => ({ name: 'ZeroRange', version: '0.0.0-test', electron: null, chrome: null, node: process.versions.node, platform: process.platform, arch: process.arch, packaged: false }),
-    openExternal: systemBrowser.openExternal,
-    safeStorage: fakeSafeStorage(),
-    userDataDir: userData,
-    platform: process.platform,
-    allowInsecureLoopback: true,
-    loginTimeoutMs: 30_000,
-    networkInterfaces,
-  });
+  const service = createTestDesktopService({ openExternal: systemBrowser.openExternal, userDataDir: userData, networkInterfaces });
   const unbridge = await installDesktopBridge(page, service);
   await page.goto(APP_URL);
   return {

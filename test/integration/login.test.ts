@@ -236,7 +236,7 @@ describe('desktop sign-in (authorization code + PKCE, loopback redirect)', () =>
       const body = await res.text();
       expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
       expect(res.headers.get('connection')).toBe('close');
-      expect(body).toContain('&#60;script&#62;x&#60;/script&#62;');
+      expect(body).toContain('&lt;script&gt;x&lt;/script&gt;');
       expect(body).not.toContain('<script>');
       expect((await listener.result).searchParams.get('error')).toBe('access_denied');
     } finally {

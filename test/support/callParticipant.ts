@@ -3,11 +3,11 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { createDesktopService, type DesktopService } from '../../electron/main/desktopService.js';
+import type { DesktopService } from '../../electron/main/desktopService.js';
 import type { JoinResponse } from '../../shared/protocol/index.js';
 import { closeBrowserInNamespace, launchBrowserInNamespace } from './callBrowser.js';
 import { installDesktopBridge } from './desktopBridge.js';
-import { fakeSafeStorage } from './fakeSafeStorage.js';
+import { createTestDesktopService } from './testDesktopService.js';
 import type { TestNetwork } from './netns.js';
 import { serveRendererOnRoute } from './rendererRoute.js';
 import { TEST_ORIGIN, type StackInNamespace } from './stackInNamespace.js';
@@ -87,21 +87,17 @@ export class Participant {
     };
     const saved: string[] = [];
     let saves = 0;
-    const service = createDesktopService({
+    const service = createTestDesktopService({
       // The save dialog: a file in this participant's folder, as if the user had picked it.
       saveDialog: async (req) => {
         const file = path.join(userData, `saved-${++saves}-${path.basename(req.defaultPath)}`);
         saved.push(file);
         return file;
       },
-      appInfo: () => ({ name: 'ZeroRange', version: '0.0.0-test', electron: null, chrome: null, node: process.versions.node, platform: process.platform, arch: process.arch, packaged: false }),
       openExternal: systemBrowser.openExternal,
-      safeStorage: fakeSafeStorage(),
       userDataDir: userData,
-      platform: process.platform,
       allowInsecureLoopback: false,
       insecureHosts: [net.serverIp],
-      loginTimeoutMs: 30_000,
       networkInterfaces: () => ifs,
     });
     // Record what main hands the renderer, to search exports for it later.

@@ -3,25 +3,22 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SaveDialogRequest } from '../../electron/main/diagnosticsFile.js';
-import { createDesktopService, type DesktopService, type DesktopServiceDeps } from '../../electron/main/desktopService.js';
+import type { DesktopService, DesktopServiceDeps } from '../../electron/main/desktopService.js';
 import { DiagnosticsDocument } from '../../shared/diagnostics/document.js';
 import { findSecrets } from '../../shared/diagnostics/redact.js';
 import type { ScreenSource } from '../../shared/ipc/desktopApi.js';
 import { ALL_ADDRESSES, ALL_SECRETS, diagnosticsFixture } from '../support/diagnosticsFixture.js';
-import { fakeSafeStorage } from '../support/fakeSafeStorage.js';
+import { createTestDesktopService } from '../support/testDesktopService.js';
 
 const dirs: string[] = [];
 const services: DesktopService[] = [];
 
 function service(dir = mkdtempSync(join(tmpdir(), 'zr-service-')), extra: Partial<DesktopServiceDeps> = {}): DesktopService {
   dirs.push(dir);
-  const s = createDesktopService({
-    appInfo: () => ({ name: 'ZeroRange', version: '0', electron: null, chrome: null, node: null, platform: 'linux', arch: 'x64', packaged: false }),
+  const s = createTestDesktopService({
     openExternal: async () => undefined,
-    safeStorage: fakeSafeStorage(),
     userDataDir: dir,
     platform: 'linux',
-    allowInsecureLoopback: true,
     networkInterfaces: () => ({ eth0: [{ address: '10.1.2.3', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '10.1.2.3/24' }] }),
     // Nothing here may reach a network.
     fetch: async () => {

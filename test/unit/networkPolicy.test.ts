@@ -9,6 +9,7 @@ import {
   parseIceUrl,
   rtcConfigurationFor,
 } from '../../renderer/src/call/networkPolicy.js';
+import { reduceStats } from '../../renderer/src/call/stats/statsReducer.js';
 import { FakeClock } from '../support/fakeClock.js';
 
 const STUN = 'stun:turn.example.com:3478';
@@ -145,9 +146,12 @@ describe('classifyPath', () => {
 
 describe('encryptionLabel', () => {
   it('names the SRTP cipher once DTLS is connected, and nothing before', () => {
-    expect(encryptionLabel(report(host, host))).toBe('Encrypted (DTLS-SRTP, SRTP_AES128_CM_HMAC_SHA1_80)');
-    expect(encryptionLabel(report(host, host, { dtlsState: 'connecting' }))).toBeNull();
-    expect(encryptionLabel(new Map())).toBeNull();
+    // From the selected transport, as the stats sampler reduces it.
+    const label = (stats: Parameters<typeof reduceStats>[0]) => encryptionLabel(reduceStats(stats, null, 0).snapshot.transport);
+    expect(label(report(host, host))).toBe('Encrypted (DTLS-SRTP, SRTP_AES128_CM_HMAC_SHA1_80)');
+    expect(label(report(host, host, { dtlsState: 'connecting' }))).toBeNull();
+    expect(label(new Map())).toBeNull();
+    expect(encryptionLabel({ dtlsState: 'connected', srtpCipher: null })).toBe('Encrypted (DTLS)');
   });
 });
 

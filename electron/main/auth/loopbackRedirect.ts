@@ -2,6 +2,7 @@
  * RFC 8252 §7.3 loopback redirect listener: a one-shot HTTP server on 127.0.0.1 (ephemeral port) that
  * waits for the browser to come back with the authorization (or logout) response.
  */
+import { escapeHtml } from '../../../shared/html.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -163,6 +164,3 @@ function send(res: ServerResponse, status: number, title: string, message: strin
   res.end(body);
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

@@ -3,7 +3,7 @@ import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/i
 import type { useAppStore } from '../store/index.js';
 import { LevelMeter } from './LevelMeter.js';
 import type { LocalMedia } from './LocalMedia.js';
-import { parseIceUrl, rtcConfigurationFor, type MediaPath } from './networkPolicy.js';
+import { encryptionLabel, parseIceUrl, rtcConfigurationFor, type MediaPath } from './networkPolicy.js';
 import { PeerLink, type LinkState } from './PeerLink.js';
 import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
 import type { SignalClient } from './SignalClient.js';
@@ -357,9 +357,7 @@ export class CallSession {
       url: p.turnUrl,
       port: turnPort,
     };
-    const t = snapshot.transport;
-    // Shown, not assumed: only once the DTLS handshake completed and SRTP keys were derived.
-    const encryption = t.dtlsState === 'connected' && t.srtpCipher ? `Encrypted (DTLS-SRTP, ${t.srtpCipher})` : null;
+    const encryption = encryptionLabel(snapshot.transport);
     this.store.callPeerUpsert(peerId, { path, encryption, stats: snapshot, quality: score ? { score: score.score, reasons: score.reasons } : null });
   }
 

@@ -149,13 +149,11 @@ export function classifyPath(stats: StatsReportLike): MediaPath {
 }
 
 /** `Encrypted (DTLS-SRTP, <cipher>)` once DTLS is up, else null (never claim encryption before the handshake). */
-export function encryptionLabel(stats: StatsReportLike): string | null {
-  const transports = entries(stats, 'transport').filter((t) => t.dtlsState === 'connected');
-  const transport = transports.find((t) => typeof t.selectedCandidatePairId === 'string') ?? transports[0];
-  if (!transport) return null;
-  const cipher = str(transport, 'srtpCipher');
+/** What the call view says about encryption, from the selected transport: shown, never assumed. */
+export function encryptionLabel(transport: { dtlsState: string | null; srtpCipher: string | null }): string | null {
+  if (transport.dtlsState !== 'connected') return null;
   // No SRTP cipher means a data-only transport: DTLS, but no SRTP.
-  return cipher ? `Encrypted (DTLS-SRTP, ${cipher})` : 'Encrypted (DTLS)';
+  return transport.srtpCipher ? `Encrypted (DTLS-SRTP, ${transport.srtpCipher})` : 'Encrypted (DTLS)';
 }
 
 export {
