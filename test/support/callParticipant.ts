@@ -205,12 +205,19 @@ export class Participant {
     }
   }
 
+  /** Every step runs even when one before it fails (a browser already gone), so nothing is left behind. */
   async close(): Promise<void> {
     this.unbridge();
-    await this.service.dispose();
-    await this.systemBrowser.close();
-    await this.context.close().catch(() => undefined);
-    await closeBrowserInNamespace(this.net, this.net.clients[this.index]!.ns, this.browser);
+    const steps = [
+      () => this.service.dispose(),
+      () => this.systemBrowser.close(),
+      // A crashed browser has no context left to close.
+      () => this.context.close().catch(() => undefined),
+      () => closeBrowserInNamespace(this.net, this.net.clients[this.index]!.ns, this.browser),
+    ];
+    const failures: unknown[] = [];
+    for (const step of steps) await step().catch((err: unknown) => failures.push(err));
     rmSync(this.userData, { recursive: true, force: true });
+    if (failures.length) throw new AggregateError(failures, 'closing a participant failed');
   }
 }

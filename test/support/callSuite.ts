@@ -42,8 +42,13 @@ export function useCallSuite(name: string, clients = 3): CallSuite {
     hostBrowser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: chromiumArgs });
   });
   test.afterEach(async () => {
-    for (const p of open.splice(0)) await p.close();
-    if (net) for (const i of net.clients.keys()) await net.clearFirewall(i);
+    // Every participant is closed and every firewall cleared even if one of them fails.
+    const results = await Promise.allSettled([
+      ...open.splice(0).map((p) => p.close()),
+      ...(net ? [...net.clients.keys()].map((i) => net!.clearFirewall(i)) : []),
+    ]);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new AggregateError(failed.map((r) => r.reason as unknown), 'cleaning up after a call test failed');
   });
   test.afterAll(async () => {
     if (process.env.ZR_DEBUG_STACK) console.log(stack?.output());
