@@ -18,7 +18,7 @@ const args = benchArgs(
     peers: { default: '1,4,8', help: 'peer-connection counts to measure, comma-separated' },
     seconds: { default: 20, help: 'sampling time per peer count (the same again runs without the sampler, as the baseline)' },
     rounds: { default: 2, help: 'the seconds are split into this many baseline/sampling window pairs, alternating' },
-    'interval-ms': { default: 1000, help: "sampling interval (the app's: CallSession statsIntervalMs, default 1000)" },
+    'interval-ms': { default: 1000, help: "sampling interval; the app samples every CallSession statsIntervalMs, 1000 unless set" },
     'settle-seconds': { default: 3, help: 'wait after the media flows, before measuring (bitrate ramp-up)' },
     video: { default: '640x360@15', help: 'fake camera WxH@fps (each peer encodes and decodes it both ways)' },
     'micro-rounds': { default: 2000, help: 'rounds over the recorded reports for the Node figure (0 skips it)' },
