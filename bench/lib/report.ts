@@ -61,7 +61,7 @@ export function printTable(title: string, headers: string[], rows: Cell[][]): st
   const text = [
     `\n### ${title}\n`,
     line(headers),
-    `|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|`,
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...cells.map(line),
     '',
   ].join('\n');

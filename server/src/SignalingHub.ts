@@ -26,8 +26,13 @@ interface Peer {
   id: string;
   readonly ws: WebSocket;
   readonly ip: string;
-  log: Logger;
   state: 'pending' | 'joining' | 'joined' | 'closed';
+  /** Reconnected in place of an earlier socket of the same call (for logs). */
+  resumed: boolean;
+  /** When a pending socket that has not joined is dropped (ms since epoch). */
+  joinBy: number;
+  /** Runs once when the socket is gone. */
+  readonly onClosed: (ip: string) => void;
   claims?: RoomTokenClaims;
   room?: Room;
   readonly bucket: TokenBucket;
@@ -37,8 +42,12 @@ interface Peer {
   /** Messages refused for rate since the last heartbeat; many in a row ends the connection. */
   refusedForRate: number;
   leaveReason: LeaveReason;
-  joinTimer?: NodeJS.Timeout;
 }
+
+// The hub's state rides on the socket, so every socket shares one set of event handlers.
+const PEER = Symbol('peer');
+type PeerSocket = WebSocket & { [PEER]: Peer };
+const peerOf = (ws: WebSocket): Peer => (ws as PeerSocket)[PEER];
 
 interface Room {
   readonly id: string;
@@ -68,7 +77,16 @@ export const HARD_FRAME_FACTOR = 4;
 /** Owns signaling sessions and rooms: joins, relays, heartbeats, credential refresh and limits. */
 export class SignalingHub {
   private readonly peers = new Set<Peer>();
+  /** Sockets that have not joined yet; swept for the join timeout. */
+  private readonly pending = new Set<Peer>();
   private readonly rooms = new Map<string, Room>();
+  private readonly joinSweep: NodeJS.Timeout;
+  private readonly handlers: {
+    message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+    pong: (this: WebSocket) => void;
+    error: (this: WebSocket, err: Error) => void;
+    close: (this: WebSocket, code: number) => void;
+  };
   private readonly replay: ReplayGuard;
   private readonly userLimiter: KeyedRateLimiter;
   private readonly heartbeat: NodeJS.Timeout;
@@ -82,6 +100,45 @@ export class SignalingHub {
     this.userLimiter = new KeyedRateLimiter(this.limits.userMessageBurst, this.limits.userMessagesPerSecond, this.now);
     this.heartbeat = setInterval(() => this.tick(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref();
+    // One sweep instead of a timer per socket: a timer is a heap object and a timer-list entry each.
+    this.joinSweep = setInterval(() => this.sweepPending(), Math.min(1000, Math.max(50, this.limits.joinTimeoutMs / 4)));
+    this.joinSweep.unref();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers run with `this` bound to the socket
+    const hub = this;
+    this.handlers = {
+      message(data, isBinary) {
+        hub.onMessage(peerOf(this), data, isBinary);
+      },
+      pong() {
+        peerOf(this).alive = true;
+      },
+      error(err) {
+        // ws reports oversized frames here and then closes with 1009.
+        hub.countRejection((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'message-too-large' : 'socket-error');
+        hub.debug(peerOf(this), { err: err.message }, 'socket error');
+      },
+      close(code) {
+        const peer = peerOf(this);
+        hub.onClose(peer, code);
+        peer.onClosed(peer.ip);
+      },
+    };
+  }
+
+  /**
+   * A child logger for this connection, made when something is logged: a logger kept per socket
+   * would cost memory on every idle connection.
+   */
+  private log(peer: Peer): Logger {
+    return this.deps.log.child(
+      peer.claims
+        ? { conn: peer.conn, room: peer.claims.room, sub: peer.claims.sub, peer: peer.id, resumed: peer.resumed }
+        : { conn: peer.conn },
+    );
+  }
+
+  private debug(peer: Peer, fields: Record<string, unknown>, msg: string): void {
+    if (this.deps.log.isLevelEnabled('debug')) this.log(peer).debug(fields, msg);
   }
 
   get connectionCount(): number {
@@ -93,44 +150,46 @@ export class SignalingHub {
   }
 
   /** Takes over an upgraded socket; `onClosed` runs once when it is gone. */
-  accept(ws: WebSocket, ip: string, onClosed: () => void): void {
+  accept(ws: WebSocket, ip: string, onClosed: (ip: string) => void = () => {}): void {
     const id = randomId(12);
     const peer: Peer = {
       conn: id,
       id,
       ws,
       ip,
-      log: this.deps.log.child({ conn: id }),
       state: 'pending',
+      resumed: false,
+      joinBy: this.now() + this.limits.joinTimeoutMs,
+      onClosed,
       bucket: new TokenBucket(this.limits.messageBurst, this.limits.messagesPerSecond, this.now),
       alive: true,
       iceRefreshAt: Infinity,
       refusedForRate: 0,
       leaveReason: 'disconnected',
     };
+    (ws as PeerSocket)[PEER] = peer;
     this.peers.add(peer);
+    this.pending.add(peer);
     this.deps.metrics.connections.inc();
-    peer.log.debug({ ip }, 'socket open');
-    peer.joinTimer = setTimeout(() => this.fatal(peer, 'join-timeout', 'no join message in time'), this.limits.joinTimeoutMs);
+    this.debug(peer, { ip }, 'socket open');
+    ws.on('message', this.handlers.message);
+    ws.on('pong', this.handlers.pong);
+    ws.on('error', this.handlers.error);
+    ws.on('close', this.handlers.close);
+  }
 
-    ws.on('message', (data, isBinary) => this.onMessage(peer, data, isBinary));
-    ws.on('pong', () => {
-      peer.alive = true;
-    });
-    ws.on('error', (err) => {
-      // ws reports oversized frames here and then closes with 1009.
-      this.countRejection((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'message-too-large' : 'socket-error');
-      peer.log.debug({ err: err.message }, 'socket error');
-    });
-    ws.on('close', (code) => {
-      this.onClose(peer, code);
-      onClosed();
-    });
+  private sweepPending(): void {
+    const now = this.now();
+    for (const peer of this.pending) {
+      if (peer.state !== 'pending') this.pending.delete(peer);
+      else if (now >= peer.joinBy) this.fatal(peer, 'join-timeout', 'no join message in time');
+    }
   }
 
   /** Tells everyone the server is going away and closes their sockets; resolves when all are closed or at the deadline. */
   async shutdown(deadlineMs: number): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.joinSweep);
     const closed = [...this.peers].map(
       (peer) => new Promise<void>((resolve) => {
         if (peer.ws.readyState === WebSocket.CLOSED) return resolve();
@@ -151,9 +210,10 @@ export class SignalingHub {
 
   private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
     if (peer.state === 'closed') return;
-    const received = process.hrtime.bigint();
+    const received = performance.now();
     if (isBinary) return this.refuse(peer, 'bad-request', 'binary frames are not part of the protocol');
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands over Buffers (its default binaryType); copying them would double the work per message.
+    const raw = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (raw.length > this.limits.maxMessageBytes) {
       return this.refuse(peer, 'message-too-large', `messages are limited to ${this.limits.maxMessageBytes} bytes`);
     }
@@ -163,7 +223,7 @@ export class SignalingHub {
     this.dispatch(peer, parsed.message, received);
   }
 
-  private dispatch(peer: Peer, msg: ClientMessage, received: bigint): void {
+  private dispatch(peer: Peer, msg: ClientMessage, received: number): void {
     switch (msg.type) {
       case 'join':
         if (peer.state !== 'pending') return this.refuse(peer, 'already-joined', 'this socket has joined already');
@@ -226,7 +286,7 @@ export class SignalingHub {
       this.rooms.set(room.id, room);
       this.deps.metrics.rooms.set(this.rooms.size);
     }
-    clearTimeout(peer.joinTimer);
+    this.pending.delete(peer);
     if (replaced) {
       room.peers.delete(peerId);
       replaced.room = undefined;
@@ -236,7 +296,7 @@ export class SignalingHub {
     peer.claims = claims;
     peer.room = room;
     peer.state = 'joined';
-    peer.log = peer.log.child({ room: room.id, sub: claims.sub, peer: peer.id, resumed: Boolean(replaced) });
+    peer.resumed = Boolean(replaced);
     peer.iceRefreshAt = (claims.iceExp - this.deps.config.turn.refreshBeforeSeconds) * 1000;
     const self: PeerInfo = { peerId: peer.id, name: claims.name };
     const others = [...room.peers.values()].map((p) => ({ peerId: p.id, name: p.claims!.name }));
@@ -252,20 +312,20 @@ export class SignalingHub {
     for (const other of room.peers.values()) if (other !== peer) this.send(other, { type: 'peer-joined', peer: self });
     this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'joined' });
     this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peers: room.peers.size });
-    peer.log.info('joined room');
+    this.log(peer).info('joined room');
     // A token used late carries credentials that are about to expire: refresh at once.
     if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
   }
 
-  private relay(peer: Peer, to: string, data: SignalData, received: bigint): void {
+  private relay(peer: Peer, to: string, data: SignalData, received: number): void {
     if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
     const target = peer.room!.peers.get(to);
     if (!target || target === peer) return this.refuse(peer, 'unknown-peer', 'no such peer in this room');
     if (!this.userLimiter.take(peer.claims!.sub)) return this.rateLimited(peer);
     this.send(target, { type: 'signal', from: peer.id, data });
     this.deps.metrics.relayed.inc();
-    this.deps.metrics.relayLatency.observe(Number(process.hrtime.bigint() - received) / 1e9);
-    peer.log.debug({ to, kind: data.kind }, 'relayed');
+    this.deps.metrics.relayLatency.observe((performance.now() - received) / 1000);
+    this.debug(peer, { to, kind: data.kind }, 'relayed');
   }
 
   private takeRate(peer: Peer): boolean {
@@ -288,7 +348,7 @@ export class SignalingHub {
   /** Refuses one message; the session goes on. */
   private refuse(peer: Peer, code: ErrorCode, message: string): void {
     this.countRejection(code);
-    peer.log.debug({ code }, message);
+    this.debug(peer, { code }, message);
     // Refusals of a flood are themselves limited: one error per refused burst is enough.
     if (code === 'rate-limited' && peer.refusedForRate > 1) return;
     this.send(peer, { type: 'error', code, message, fatal: false });
@@ -298,7 +358,7 @@ export class SignalingHub {
   private fatal(peer: Peer, code: ErrorCode, message: string): void {
     if (peer.state === 'closed') return;
     if (code !== 'server-shutdown') this.countRejection(code);
-    peer.log.info({ code }, message);
+    this.log(peer).info({ code }, message);
     this.send(peer, { type: 'error', code, message, fatal: true });
     peer.leaveReason = code === 'join-timeout' ? 'timeout' : 'kicked';
     this.removeFromRoom(peer);
@@ -331,7 +391,7 @@ export class SignalingHub {
     const ice = this.deps.issueIce(peer.claims!.sid, 'refresh');
     peer.iceRefreshAt = ice.expiresAt.getTime() - this.deps.config.turn.refreshBeforeSeconds * 1000;
     this.send(peer, { type: 'ice-servers', iceServers: ice.iceServers, expiresAt: ice.expiresAt.toISOString() });
-    peer.log.debug('pushed fresh TURN credentials');
+    this.debug(peer, {}, 'pushed fresh TURN credentials');
   }
 
   private removeFromRoom(peer: Peer): void {
@@ -351,12 +411,12 @@ export class SignalingHub {
   }
 
   private onClose(peer: Peer, code: number): void {
-    clearTimeout(peer.joinTimer);
     this.removeFromRoom(peer);
     peer.state = 'closed';
     this.peers.delete(peer);
+    this.pending.delete(peer);
     this.deps.metrics.connections.dec();
-    peer.log.debug({ code }, 'socket closed');
+    this.debug(peer, { code }, 'socket closed');
   }
 
   private tick(): void {

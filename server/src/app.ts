@@ -341,6 +341,11 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     maxPayload: config.limits.maxMessageBytes * HARD_FRAME_FACTOR,
   });
   const connectionsByIp = new Map<string, number>();
+  const releaseIp = (ip: string) => {
+    const left = (connectionsByIp.get(ip) ?? 1) - 1;
+    if (left <= 0) connectionsByIp.delete(ip);
+    else connectionsByIp.set(ip, left);
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -361,13 +366,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       return rejectUpgrade(socket, 429, 'too-many-connections', 'too many connections from this address');
     }
     connectionsByIp.set(ip, count + 1);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      hub.accept(ws, ip, () => {
-        const left = (connectionsByIp.get(ip) ?? 1) - 1;
-        if (left <= 0) connectionsByIp.delete(ip);
-        else connectionsByIp.set(ip, left);
-      });
-    });
+    wss.handleUpgrade(req, socket, head, (ws) => hub.accept(ws, ip, releaseIp));
   });
 
   let closing: Promise<void> | undefined;

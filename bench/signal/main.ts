@@ -1,0 +1,382 @@
+/**
+ * `npm run bench:signal`: the signaling server under load, beside PeerJS server, on loopback.
+ * Phases: hold (idle connections), join storm (ramped open-loop rates), relay (fixed offered rate of
+ * realistic messages), abuse while serving. Prints tables, checks the floors, writes
+ * bench/results/signal.json. See bench/README.md for the method.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDevIdp } from '../../dev/idp.js';
+import { ensureDevCa, issueDevCertificate } from '../../dev/devCerts.js';
+import { benchArgs, printChecks, printTable, summarize, writeResults, type Check, type Summary } from '../lib/report.js';
+import { cpuMsOf, sampleRss, startPeerJs, startReference, startZeroRange, type ServerProcess } from './servers.js';
+import type { AbuseKind, AbuseReport, Command, IdpKeys, JoinReport, RelayReport } from './worker.js';
+import type { ServerKind } from './adapters.js';
+
+const args = benchArgs('npm run bench:signal -- [options]\n\nThe signaling server under load beside PeerJS server (same generator, same machine, same run).', {
+  servers: { default: 'zerorange,zerorange-tls,peerjs,reference', help: 'servers to run: zerorange, zerorange-tls, peerjs, reference (a bare http + ws join: the ceiling, join storm only)' },
+  phases: { default: 'hold,join,relay,abuse', help: 'phases to run' },
+  workers: { default: 1, help: 'load generator processes' },
+  connections: { default: 10_000, help: 'hold: idle connections (50,000 needs `ulimit -n 120000` first)' },
+  'hold-seconds': { default: 10, help: 'hold: how long to measure idle CPU' },
+  'join-start': { default: 1000, help: 'join storm: first offered rate (joins/s)' },
+  'join-step': { default: 1.25, help: 'join storm: each step offers this many times the last' },
+  'join-max': { default: 20_000, help: 'join storm: highest offered rate' },
+  'join-seconds': { default: 2, help: 'join storm: seconds per step' },
+  pairs: { default: 500, help: 'relay: pairs of peers' },
+  rate: { default: 20_000, help: 'relay: offered messages per second (all pairs)' },
+  'relay-seconds': { default: 10, help: 'relay: seconds' },
+  'abuse-rate': { default: 5000, help: 'abuse: offered messages per second of the well-behaved pairs' },
+  'abuse-seconds': { default: 8, help: 'abuse: seconds of each window (before, during, after)' },
+  'flood-rate': { default: 5000, help: 'abuse: messages per second of the flooding client' },
+  'absent-rate': { default: 5000, help: 'abuse: messages per second to peers that do not exist' },
+  'oversize-rate': { default: 20, help: 'abuse: oversized frames per second' },
+  'oversize-bytes': { default: 1_048_576, help: 'abuse: size of each oversized frame' },
+  'server-node-options': { default: '', help: 'extra Node options for the servers under test, e.g. --cpu-prof' },
+  'log-level': { default: 'info', help: 'ZeroRange server log level (logs go to a file, as in production)' },
+});
+
+const phases = new Set(args.phases.split(','));
+const serverNames = args.servers.split(',');
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+class Worker {
+  private nextId = 0;
+  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.ok) p?.resolve(m.result);
+      else p?.reject(new Error(m.error));
+    });
+    child.on('exit', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`load generator exited (code ${code})`));
+      this.pending.clear();
+    });
+  }
+  static start(): Worker {
+    return new Worker(fork(join(here, 'worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  }
+  call<T>(msg: Command): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ ...msg, id });
+    });
+  }
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    await this.call({ cmd: 'exit' }).catch(() => undefined);
+    await new Promise((r) => (this.child.exitCode !== null ? r(undefined) : this.child.once('exit', r)));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const all = <T>(ws: Worker[], msg: (i: number) => Command) => Promise.all(ws.map((w, i) => w.call<T>(msg(i))));
+
+/** Waits until the server has been (nearly) idle for a moment, so one phase does not bleed into the next. */
+async function settle(pid: number, maxMs = 10_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = cpuMsOf(pid);
+  while (Date.now() < deadline) {
+    await sleep(300);
+    const now = cpuMsOf(pid);
+    if (now - last <= 30) return;
+    last = now;
+  }
+}
+
+interface HoldResult { connections: number; failed: number; rssPerConnKB: number; rssAverageKB: number; idleCpuPercent: number; rssBeforeMB: number; rssAfterMB: number; errors: string[] }
+interface JoinStep { offered: number; achieved: number; ok: number; failed: number; latency: Summary; sustained: boolean; errors: string[] }
+interface JoinResult { steps: JoinStep[]; best: JoinStep | null }
+interface RelayResult { offered: number; delivered: number; sent: number; lost: number; errors: number; latency: Summary; serverCpuPercent?: number; generatorCpuPercent?: number }
+
+/** CPU use of each process since the call, as % of one core, when the returned function is called. */
+function cpuMeter(pids: number[]): () => number[] {
+  const t0 = Date.now();
+  const c0 = pids.map(cpuMsOf);
+  return () => pids.map((pid, i) => ((cpuMsOf(pid) - c0[i]!) / (Date.now() - t0)) * 100);
+}
+interface AbuseWindow { label: string; latency: Summary; lost: number; rssMB: number }
+interface AbuseResult { windows: AbuseWindow[]; rssMaxDuringMB: number; abusers: Record<string, AbuseReport> }
+
+interface ServerResult {
+  server: string;
+  hold?: HoldResult;
+  join?: JoinResult;
+  relay?: RelayResult;
+  abuse?: AbuseResult;
+}
+
+const MB = 2 ** 20;
+
+/** RSS over a quiet window, once the server has settled. */
+async function quietRss(pid: number, ms: number): Promise<number> {
+  await settle(pid);
+  const sampler = sampleRss(pid, 250);
+  await sleep(ms);
+  // The lowest reading: what is live once the collector has run, not garbage awaiting it.
+  return summarize(sampler.stop().map((s) => s.rss)).min;
+}
+
+/**
+ * Opens the connections in two halves and takes RSS after each: the slope between them is the memory
+ * each further connection costs, without one-time costs (code, pools, TLS and allocator caches).
+ */
+async function hold(server: ServerProcess, workers: Worker[]): Promise<HoldResult> {
+  const before = await quietRss(server.pid, 1000);
+  const half = Math.ceil(args.connections / 2 / workers.length);
+  const open = () => all<JoinReport>(workers, () => ({ cmd: 'hold', count: half, rate: 2000 / workers.length }));
+  const first = await open();
+  const atHalf = await quietRss(server.pid, 2000);
+  const second = await open();
+  const reports = [...first, ...second];
+  const ok = reports.reduce((s, r) => s + r.ok, 0);
+  const okSecond = second.reduce((s, r) => s + r.ok, 0);
+  await settle(server.pid);
+  // Idle: heartbeats only. RSS is the median over the window, CPU the share of one core.
+  const cpu = cpuMeter([server.pid]);
+  const after = await quietRss(server.pid, args['hold-seconds'] * 1000);
+  const [idleCpu = NaN] = cpu();
+  await all(workers, () => ({ cmd: 'release' }));
+  return {
+    connections: ok,
+    failed: reports.reduce((s, r) => s + r.failed, 0),
+    rssPerConnKB: (after - atHalf) / okSecond / 1024,
+    rssAverageKB: (after - before) / ok / 1024,
+    idleCpuPercent: idleCpu,
+    rssBeforeMB: before / MB,
+    rssAfterMB: after / MB,
+    errors: reports.flatMap((r) => r.errors).slice(0, 5),
+  };
+}
+
+async function joinStorm(server: ServerProcess, workers: Worker[]): Promise<JoinResult> {
+  const steps: JoinStep[] = [];
+  let failures = 0;
+  // Warm-up, not recorded: JIT, the IdP's keys, pools.
+  await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: args['join-start'] / 2 / workers.length, seconds: 1 }));
+  for (let rate = args['join-start']; rate <= args['join-max']; rate = Math.round(rate * args['join-step'])) {
+    await settle(server.pid);
+    const reports = await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: rate / workers.length, seconds: args['join-seconds'] }));
+    const ok = reports.reduce((s, r) => s + r.ok, 0);
+    const failed = reports.reduce((s, r) => s + r.failed, 0);
+    const elapsed = Math.max(args['join-seconds'] * 1000, ...reports.map((r) => r.elapsedMs));
+    const latency = summarize(reports.flatMap((r) => r.latencies));
+    const achieved = ok / (elapsed / 1000);
+    // Sustained: everyone got in, the server kept pace, and nobody waited long for it.
+    const sustained = failed === 0 && achieved >= 0.95 * rate && latency.p99 < 500;
+    const step = { offered: rate, achieved, ok, failed, latency, sustained, errors: reports.flatMap((r) => r.errors).slice(0, 3) };
+    steps.push(step);
+    console.log(`  ${server.name}: join storm at ${rate}/s: ${achieved.toFixed(0)}/s, p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, ${failed} failed${step.errors.length ? ` (${step.errors[0]})` : ''}`);
+    // Two unsustained steps in a row: past capacity.
+    failures = sustained ? 0 : failures + 1;
+    if (failures >= 2) break;
+  }
+  const best = steps.filter((s) => s.sustained).sort((a, b) => b.achieved - a.achieved)[0] ?? null;
+  return { steps, best };
+}
+
+function relaySummary(reports: RelayReport[], rate: number, seconds: number, from = 0, to = Infinity): RelayResult {
+  const lat: number[] = [];
+  let sent = 0;
+  let lost = 0;
+  let errors = 0;
+  for (const r of reports) {
+    errors += r.errors;
+    const perRate = rate / reports.length;
+    r.latencies.forEach((v, seq) => {
+      const t = seq / perRate;
+      if (t < from || t >= to) return;
+      sent++;
+      if (v === null) lost++;
+      else lat.push(v);
+    });
+  }
+  return { offered: rate, sent, delivered: lat.length / Math.min(seconds, to - from), lost, errors, latency: summarize(lat) };
+}
+
+async function relay(server: ServerProcess, workers: Worker[]): Promise<RelayResult> {
+  const setups = await all<{ pairs: number; failed: number; errors: string[] }>(workers, () => ({ cmd: 'relaySetup', pairs: Math.ceil(args.pairs / workers.length) }));
+  const failed = setups.reduce((s, r) => s + r.failed, 0);
+  if (failed) throw new Error(`${server.name}: ${failed} relay pairs could not join: ${setups.flatMap((s) => s.errors)[0]}`);
+  await settle(server.pid);
+  const cpu = cpuMeter([server.pid, ...workers.map((w) => w.child.pid!)]);
+  const reports = await all<RelayReport>(workers, () => ({ cmd: 'relayRun', rate: args.rate / workers.length, seconds: args['relay-seconds'] }));
+  const [serverCpu = NaN, ...generatorCpu] = cpu();
+  return { ...relaySummary(reports, args.rate, args['relay-seconds']), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
+}
+
+async function abusePhase(server: ServerProcess, workers: Worker[], kind: ServerKind, idp: IdpKeys): Promise<AbuseResult> {
+  const w = args['abuse-seconds'];
+  await settle(server.pid);
+  // The abusers run in processes of their own, started and primed before the clock starts.
+  const abusers: Record<AbuseKind, Worker> = { flood: Worker.start(), oversize: Worker.start(), absent: Worker.start() };
+  try {
+    await Promise.all(
+      Object.values(abusers).map(async (a, i) => {
+        await a.call({ cmd: 'setup', server: kind, endpoint: server.endpoint, worker: 10 + i, idp });
+        await a.call({ cmd: 'prepare', tokens: 4 });
+      }),
+    );
+    const sampler = sampleRss(server.pid, 250);
+    const calm = all<RelayReport>(workers, () => ({ cmd: 'relayRun', rate: args['abuse-rate'] / workers.length, seconds: 3 * w }));
+    await sleep(w * 1000);
+    const abuseRuns = await Promise.all([
+      abusers.flood.call<AbuseReport>({ cmd: 'abuse', kind: 'flood', rate: args['flood-rate'], seconds: w, bytes: 0 }),
+      abusers.oversize.call<AbuseReport>({ cmd: 'abuse', kind: 'oversize', rate: args['oversize-rate'], seconds: w, bytes: args['oversize-bytes'] }),
+      abusers.absent.call<AbuseReport>({ cmd: 'abuse', kind: 'absent', rate: args['absent-rate'], seconds: w, bytes: 0 }),
+    ]);
+    const reports = await calm;
+    const rss = sampler.stop();
+    const rssIn = (from: number, to: number) => summarize(rss.filter((s) => s.t >= from * 1000 && s.t < to * 1000).map((s) => s.rss));
+    const windows = [
+      ['before', 0, w],
+      ['during', w, 2 * w],
+      ['after', 2 * w, 3 * w],
+    ].map(([label, from, to]) => {
+      const r = relaySummary(reports, args['abuse-rate'], 3 * w, from as number, to as number);
+      return { label: label as string, latency: r.latency, lost: r.lost, rssMB: rssIn(from as number, to as number).p50 / MB };
+    });
+    return {
+      windows,
+      rssMaxDuringMB: rssIn(w, 3 * w).max / MB,
+      abusers: { flood: abuseRuns[0], oversize: abuseRuns[1], absent: abuseRuns[2] },
+    };
+  } finally {
+    await Promise.all(Object.values(abusers).map((a) => a.stop()));
+  }
+}
+
+async function runServer(name: string, ctx: { dir: string; idp: IdpKeys & { clientId: string }; tls: { certFile: string; keyFile: string; ca: string }; port: number }): Promise<ServerResult> {
+  const kind: ServerKind = name === 'peerjs' ? 'peerjs' : 'zerorange';
+  const server =
+    name === 'peerjs'
+      ? await startPeerJs(ctx.port, ctx.dir, args['server-node-options'])
+      : name === 'reference'
+        ? await startReference(ctx.port, ctx.dir, args['server-node-options'])
+        : await startZeroRange({
+          port: ctx.port,
+          idp: { issuer: ctx.idp.issuer, audience: ctx.idp.audience, clientId: ctx.idp.clientId },
+          ...(name === 'zerorange-tls' ? { tls: ctx.tls } : {}),
+          dir: ctx.dir,
+          logLevel: args['log-level'],
+          nodeOptions: args['server-node-options'],
+        });
+  const workers = Array.from({ length: args.workers }, () => Worker.start());
+  const result: ServerResult = { server: server.name };
+  try {
+    const tokensNeeded = Math.ceil(
+      ((phases.has('hold') ? args.connections : 0) + (phases.has('relay') || phases.has('abuse') ? 2 * args.pairs : 0)) / args.workers,
+    );
+    await all(workers, (i) => ({ cmd: 'setup', server: kind, endpoint: server.endpoint, worker: i, idp: ctx.idp }));
+    console.log(`${server.name} (pid ${server.pid}): minting access tokens for the generator…`);
+    // Every simulated client has a token of its own, as every user would.
+    let maxJoins = args['join-start'];
+    for (let r = args['join-start']; r <= args['join-max']; r = Math.round(r * args['join-step'])) maxJoins = Math.max(maxJoins, r * args['join-seconds']);
+    await all(workers, () => ({ cmd: 'prepare', tokens: tokensNeeded + (phases.has('join') ? Math.ceil(maxJoins / args.workers) : 0) }));
+    // The yardstick only answers joins.
+    const run = (phase: string) => phases.has(phase) && (name !== 'reference' || phase === 'join');
+    if (run('hold')) {
+      console.log(`${server.name}: hold ${args.connections} connections`);
+      result.hold = await hold(server, workers);
+    }
+    if (run('join')) {
+      console.log(`${server.name}: join storm`);
+      result.join = await joinStorm(server, workers);
+    }
+    if (run('relay') || run('abuse')) {
+      if (run('relay')) {
+        console.log(`${server.name}: relay ${args.rate} msg/s over ${args.pairs} pairs`);
+        result.relay = await relay(server, workers);
+      } else {
+        await all(workers, () => ({ cmd: 'relaySetup', pairs: Math.ceil(args.pairs / workers.length) }));
+      }
+      if (run('abuse')) {
+        console.log(`${server.name}: abuse while serving ${args['abuse-rate']} msg/s`);
+        result.abuse = await abusePhase(server, workers, kind, ctx.idp);
+      }
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await server.stop();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'zr-bench-signal-'));
+  const idp = await startDevIdp();
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', onSignal);
+  const results: ServerResult[] = [];
+  try {
+    await ensureDevCa(dir);
+    const cert = await issueDevCertificate({ caDir: dir, outDir: dir, hosts: ['localhost', '127.0.0.1'] });
+    const tls = { certFile: cert.certPath, keyFile: cert.keyPath, ca: readFileSync(join(dir, 'dev-ca.pem'), 'utf8') };
+    const keys = { jwk: idp.signingJwk, issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId };
+    let port = 20_000 + (process.pid % 20_000);
+    for (const name of serverNames) {
+      if (interrupted) break;
+      results.push(await runServer(name, { dir, idp: keys, tls, port: port++ }));
+    }
+  } finally {
+    await idp.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report(results);
+}
+
+function report(results: ServerResult[]): void {
+  const by = (s: string) => results.find((r) => r.server === s);
+  const zr = by('ZeroRange');
+  const pj = by('PeerJS server');
+  const tables: string[] = [];
+  const holdRows = results.filter((r) => r.hold).map((r) => [r.server, r.hold!.connections, r.hold!.failed, r.hold!.rssPerConnKB, r.hold!.rssAverageKB, r.hold!.idleCpuPercent, r.hold!.rssBeforeMB, r.hold!.rssAfterMB]);
+  if (holdRows.length) tables.push(printTable(`Hold: ${args.connections} idle connections with heartbeats`, ['server', 'connections', 'failed', 'RSS/conn KB (marginal)', 'RSS/conn KB (average)', 'idle CPU %', 'RSS MB before', 'RSS MB held'], holdRows));
+  const ceiling = results.find((r) => r.server.startsWith('minimal'))?.join?.best?.achieved;
+  const joinRows = results.filter((r) => r.join).map((r) => [r.server, r.join!.best?.achieved ?? 0, r.join!.best?.latency.p50, r.join!.best?.latency.p99, r.join!.steps.at(-1)?.offered, ceiling ? `${(((r.join!.best?.achieved ?? 0) / ceiling) * 100).toFixed(0)} %` : '–']);
+  if (joinRows.length) tables.push(printTable('Join storm: highest sustained rate (ZeroRange: HTTP join with JWT + room token + TURN credentials, socket, welcome; PeerJS: open; ceiling: the same two requests with nothing behind them)', ['server', 'joins/s', 'p50 ms', 'p99 ms', 'ramp stopped at /s', 'of ceiling'], joinRows));
+  const relayRows = results.filter((r) => r.relay).map((r) => [r.server, r.relay!.offered, r.relay!.delivered, r.relay!.latency.p50, r.relay!.latency.p99, r.relay!.latency.max, r.relay!.lost, r.relay!.errors, r.relay!.serverCpuPercent, r.relay!.generatorCpuPercent]);
+  if (relayRows.length) tables.push(printTable(`Relay: ${args.pairs} pairs, offers/answers of 3–8 KB and ~200 B candidates`, ['server', 'offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'errors', 'server CPU %', 'generator CPU %'], relayRows));
+  const abuseRows = results.filter((r) => r.abuse).map((r) => {
+    const [b, d, a] = r.abuse!.windows;
+    return [r.server, b!.latency.p99, d!.latency.p99, a!.latency.p99, d!.lost, b!.rssMB, d!.rssMB, a!.rssMB, r.abuse!.rssMaxDuringMB];
+  });
+  if (abuseRows.length) tables.push(printTable(`Abuse while serving ${args['abuse-rate']} msg/s: flood ${args['flood-rate']}/s, ${args['oversize-rate']} × ${args['oversize-bytes']} B frames/s, ${args['absent-rate']}/s to absent peers`, ['server', 'p99 before', 'p99 during', 'p99 after', 'lost during', 'RSS MB before', 'during', 'after', 'max'], abuseRows));
+
+  const checks: Check[] = [];
+  if (zr?.relay && pj?.relay) {
+    checks.push({ name: `relay p99 at ${args.rate} msg/s ≤ 1/3 of PeerJS server's`, ok: zr.relay.latency.p99 <= pj.relay.latency.p99 / 3, detail: `${zr.relay.latency.p99.toFixed(2)} ms vs ${pj.relay.latency.p99.toFixed(2)} ms (${(pj.relay.latency.p99 / zr.relay.latency.p99).toFixed(1)}×)` });
+  }
+  if (zr?.relay) checks.push({ name: 'relay p99 under 10 ms', ok: zr.relay.latency.p99 < 10 && zr.relay.lost === 0, detail: `${zr.relay.latency.p99.toFixed(2)} ms end to end, ${zr.relay.lost} lost` });
+  if (zr?.join && pj?.join) {
+    const z = zr.join.best?.achieved ?? 0;
+    const p = pj.join.best?.achieved ?? 0;
+    checks.push({ name: 'join rate over plain WS ≥ 2× PeerJS server open rate', ok: z >= 2 * p, detail: `${z.toFixed(0)}/s vs ${p.toFixed(0)}/s (${(z / p).toFixed(2)}×)` });
+  }
+  if (zr?.hold) checks.push({ name: 'RSS per idle connection ≤ 10 KB over WS', ok: zr.hold.rssPerConnKB <= 10, detail: `${zr.hold.rssPerConnKB.toFixed(1)} KB` });
+  const zt = by('ZeroRange (TLS)');
+  if (zt?.hold) checks.push({ name: 'RSS per idle connection ≤ 30 KB over TLS', ok: zt.hold.rssPerConnKB <= 30, detail: `${zt.hold.rssPerConnKB.toFixed(1)} KB` });
+  for (const r of [zr, zt]) {
+    if (!r?.abuse) continue;
+    const [b, d, a] = r.abuse.windows;
+    checks.push({ name: `${r.server}: p99 under abuse within 2× of calm`, ok: d!.latency.p99 <= 2 * b!.latency.p99 && d!.lost === 0, detail: `${b!.latency.p99.toFixed(2)} → ${d!.latency.p99.toFixed(2)} ms, ${d!.lost} lost` });
+    checks.push({ name: `${r.server}: RSS flat under abuse (max within 25% of before)`, ok: r.abuse.rssMaxDuringMB <= 1.25 * b!.rssMB && a!.rssMB <= 1.25 * b!.rssMB, detail: `${b!.rssMB.toFixed(0)} MB before, max ${r.abuse.rssMaxDuringMB.toFixed(0)} MB, ${a!.rssMB.toFixed(0)} MB after` });
+  }
+  printChecks(checks);
+  writeResults('signal', { parameters: args, results, checks, tables });
+  if (checks.some((c) => !c.ok)) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

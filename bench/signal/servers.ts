@@ -1,0 +1,158 @@
+/** Starts the servers under test as processes of their own, and reads their memory and CPU from /proc. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Endpoint } from './rawWs.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  endpoint: Endpoint;
+  stop(): Promise<void>;
+}
+
+function waitExit(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await waitExit(child);
+  clearTimeout(timer);
+}
+
+async function waitHealthy(url: string, child: ChildProcess, ca?: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const { request } = url.startsWith('https') ? await import('node:https') : await import('node:http');
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${url}: the server exited at start (code ${child.exitCode})`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request(url, { ca, timeout: 500 }, (res: IncomingMessage) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const nodeArgs = (options?: string) => (options ? options.split(/\s+/).filter(Boolean) : []);
+
+export interface ZeroRangeOptions {
+  port: number;
+  idp: { issuer: string; audience: string; clientId: string };
+  tls?: { certFile: string; keyFile: string; ca: string };
+  dir: string;
+  logLevel: string;
+  nodeOptions?: string;
+}
+
+/** The signaling server from server/src/main.ts with default limits; its JSON logs go to a file, as in production. */
+export async function startZeroRange(opts: ZeroRangeOptions): Promise<ServerProcess> {
+  const config = {
+    listen: { host: '127.0.0.1', port: opts.port },
+    ...(opts.tls ? { tls: { certFile: opts.tls.certFile, keyFile: opts.tls.keyFile } } : {}),
+    idp: opts.idp,
+    roomToken: { secret: randomBytes(32).toString('base64') },
+    turn: { secrets: [randomBytes(32).toString('base64')], host: '127.0.0.1' },
+    logLevel: opts.logLevel,
+  };
+  const name = opts.tls ? 'zerorange-tls' : 'zerorange';
+  const file = join(opts.dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  const log = openSync(join(opts.dir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, [...nodeArgs(opts.nodeOptions), '--import', 'tsx', join(root, 'server/src/main.ts')], {
+    cwd: root,
+    env: { ...process.env, ZR_CONFIG: file, NODE_ENV: 'production' },
+    stdio: ['ignore', log, log],
+  });
+  const scheme = opts.tls ? 'https' : 'http';
+  await waitHealthy(`${scheme}://localhost:${opts.port}/readyz`, child, opts.tls?.ca).catch(async (err: unknown) => {
+    await stopChild(child);
+    throw new Error(`${(err as Error).message}; see ${join(opts.dir, `${name}.log`)}`);
+  });
+  return {
+    name: opts.tls ? 'ZeroRange (TLS)' : 'ZeroRange',
+    pid: child.pid!,
+    endpoint: { host: '127.0.0.1', port: opts.port, ...(opts.tls ? { ca: opts.tls.ca, servername: 'localhost' } : {}) },
+    stop: () => stopChild(child),
+  };
+}
+
+export function startPeerJs(port: number, dir: string, nodeOptions?: string): Promise<ServerProcess> {
+  return startScript('PeerJS server', 'peerjsServer.ts', port, dir, nodeOptions);
+}
+
+/** The yardstick: the same two-connection join with nothing behind it (see referenceServer.ts). */
+export function startReference(port: number, dir: string, nodeOptions?: string): Promise<ServerProcess> {
+  return startScript('minimal http + ws (ceiling)', 'referenceServer.ts', port, dir, nodeOptions);
+}
+
+async function startScript(name: string, script: string, port: number, dir: string, nodeOptions?: string): Promise<ServerProcess> {
+  const logFile = join(dir, `${script}.log`);
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeArgs(nodeOptions), '--import', 'tsx', join(root, 'bench/signal', script), String(port)], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${name} exited at start (code ${code}); see ${logFile}`)));
+  });
+  child.disconnect();
+  return { name, pid: child.pid!, endpoint: { host: '127.0.0.1', port }, stop: () => stopChild(child) };
+}
+
+/** Resident memory in bytes. */
+export function rssOf(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** CPU time (user + system) in ms. */
+export function cpuMsOf(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped. */
+export function sampleRss(pid: number, everyMs = 200): { stop(): { t: number; rss: number }[] } {
+  const samples: { t: number; rss: number }[] = [];
+  const t0 = Date.now();
+  const take = () => {
+    try {
+      samples.push({ t: Date.now() - t0, rss: rssOf(pid) });
+    } catch {
+      // exited
+    }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return samples;
+    },
+  };
+}
