@@ -48,6 +48,8 @@ export class PeerLink {
   private readonly senders = new Map<string, RTCRtpSender>();
   /** Messages from the peer are applied one at a time, in the order they came. */
   private incoming: Promise<void> = Promise.resolve();
+  /** Messages handed to handle() and not yet applied. */
+  private queued = 0;
   /**
    * Candidates that came before a remote description to apply them to: the other side's
    * icecandidate events can overtake the description it sends after setLocalDescription resolves.
@@ -70,13 +72,14 @@ export class PeerLink {
     // The answering side's first negotiation is the remote offer; later changes renegotiate normally.
     let offersAllowed = opts.initiator;
     pc.onnegotiationneeded = () => {
-      if (offersAllowed) void this.negotiate();
+      // The initiator's first offer (below) is already on its way when this fires for its tracks.
+      if (offersAllowed && !this.makingOffer && pc.signalingState === 'stable') void this.negotiate();
     };
+    // No offer of our own here: once stable, Chromium fires negotiationneeded again if the answer left
+    // something to negotiate (a recvonly transceiver the offer did not cover). Offering regardless
+    // cost every call a second offer/answer in the middle of ICE (bench:call).
     this.allowOffers = () => {
-      if (offersAllowed) return;
       offersAllowed = true;
-      // Anything that wanted negotiating while we waited (a device switch…) is offered now.
-      if (pc.signalingState === 'stable') void this.negotiate();
     };
     pc.onicecandidate = ({ candidate }) => {
       if (candidate) opts.events.onCandidate(candidate);
@@ -91,6 +94,9 @@ export class PeerLink {
     pc.onicegatheringstatechange = () => {
       if (pc.iceGatheringState === 'gathering') opts.events.onGatheringStart();
     };
+    // At once, not on negotiationneeded: that task runs only after the render our caller's store
+    // updates queued, 10–20 ms later (bench:call).
+    if (opts.initiator) void this.negotiate();
   }
 
   get state(): LinkState {
@@ -117,7 +123,16 @@ export class PeerLink {
 
   /** Applies a description or candidate from the peer (queued behind the ones before it). */
   handle(data: SignalData): Promise<void> {
-    this.incoming = this.incoming.then(() => this.apply(data));
+    const run = async () => {
+      try {
+        await this.apply(data);
+      } finally {
+        this.queued -= 1;
+      }
+    };
+    // Nothing queued: start now, so setRemoteDescription is under way before the render our caller's
+    // store updates queued as a microtask (bench:call).
+    this.incoming = this.queued++ === 0 ? run() : this.incoming.then(run);
     return this.incoming;
   }
 

@@ -28,8 +28,11 @@ export * from './signalTypes.js';
 export interface SignalClientDeps extends Partial<Clock> {
   /** Browsers pass window.WebSocket; Node tests pass ws's class. */
   WebSocket: typeof WebSocket;
-  /** Fetches a fresh JoinResponse; called for every (re)connect because room tokens are single-use. */
-  getJoin: () => Promise<JoinResponse>;
+  /**
+   * Fetches a fresh JoinResponse; called for every (re)connect because room tokens are single-use.
+   * One already at hand is returned as is: the socket then opens without yielding first.
+   */
+  getJoin: () => JoinResponse | Promise<JoinResponse>;
   policy: ReconnectPolicy;
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
@@ -153,7 +156,9 @@ export class SignalClient {
   private async attempt(reconnected: boolean): Promise<void> {
     let join: JoinResponse;
     try {
-      join = await this.deps.getJoin();
+      const pending = this.deps.getJoin();
+      // No await for a join at hand: the socket opens before the render our caller's updates queued (bench:call).
+      join = pending instanceof Promise ? await pending : pending;
     } catch (err) {
       throw toSignalError(err);
     }

@@ -83,12 +83,15 @@ export class CallController {
       clientId,
       policy: new ExponentialBackoffPolicy(),
       // Room tokens are single-use: the one from pre-join for the first connect, a fresh one after that.
-      getJoin: async () => {
+      getJoin: () => {
         const cached = first;
         first = null;
-        const join = cached && Date.parse(cached.expiresAt) - Date.now() > 30_000 ? cached : await this.deps.desktop.joinRoom(roomId);
-        this.usedTokens.add(join.roomToken);
-        return join;
+        const use = (join: JoinResponse) => {
+          this.usedTokens.add(join.roomToken);
+          return join;
+        };
+        // Synchronous when the pre-join's is still fresh, so the socket opens at once.
+        return cached && Date.parse(cached.expiresAt) - Date.now() > 30_000 ? use(cached) : this.deps.desktop.joinRoom(roomId).then(use);
       },
     });
     this.session = new CallSession({
