@@ -155,27 +155,38 @@ async function hold(server: ServerProcess, workers: Worker[]): Promise<HoldResul
   };
 }
 
+async function joinStep(server: ServerProcess, workers: Worker[], rate: number): Promise<JoinStep> {
+  await settle(server.pid);
+  const reports = await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: rate / workers.length, seconds: args['join-seconds'] }));
+  const ok = reports.reduce((s, r) => s + r.ok, 0);
+  const failed = reports.reduce((s, r) => s + r.failed, 0);
+  const elapsed = Math.max(args['join-seconds'] * 1000, ...reports.map((r) => r.elapsedMs));
+  const latency = summarize(reports.flatMap((r) => r.latencies));
+  const achieved = ok / (elapsed / 1000);
+  // Sustained: everyone got in, the server kept pace, and nobody waited long for it.
+  const sustained = failed === 0 && achieved >= 0.95 * rate && latency.p99 < 500;
+  const step = { offered: rate, achieved, ok, failed, latency, sustained, errors: reports.flatMap((r) => r.errors).slice(0, 3) };
+  console.log(`  ${server.name}: join storm at ${rate}/s: ${achieved.toFixed(0)}/s, p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, ${failed} failed${step.errors.length ? ` (${step.errors[0]})` : ''}`);
+  return step;
+}
+
+/** Ramps the offered rate up until two steps in a row are not sustained; starts lower if the first is not. */
 async function joinStorm(server: ServerProcess, workers: Worker[]): Promise<JoinResult> {
   const steps: JoinStep[] = [];
-  let failures = 0;
   // Warm-up, not recorded: JIT, the IdP's keys, pools.
-  await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: args['join-start'] / 2 / workers.length, seconds: 1 }));
-  for (let rate = args['join-start']; rate <= args['join-max']; rate = Math.round(rate * args['join-step'])) {
-    await settle(server.pid);
-    const reports = await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: rate / workers.length, seconds: args['join-seconds'] }));
-    const ok = reports.reduce((s, r) => s + r.ok, 0);
-    const failed = reports.reduce((s, r) => s + r.failed, 0);
-    const elapsed = Math.max(args['join-seconds'] * 1000, ...reports.map((r) => r.elapsedMs));
-    const latency = summarize(reports.flatMap((r) => r.latencies));
-    const achieved = ok / (elapsed / 1000);
-    // Sustained: everyone got in, the server kept pace, and nobody waited long for it.
-    const sustained = failed === 0 && achieved >= 0.95 * rate && latency.p99 < 500;
-    const step = { offered: rate, achieved, ok, failed, latency, sustained, errors: reports.flatMap((r) => r.errors).slice(0, 3) };
+  await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: Math.min(500, args['join-start'] / 2) / workers.length, seconds: 1 }));
+  let rate = args['join-start'];
+  for (;;) {
+    const step = await joinStep(server, workers, rate);
     steps.push(step);
-    console.log(`  ${server.name}: join storm at ${rate}/s: ${achieved.toFixed(0)}/s, p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, ${failed} failed${step.errors.length ? ` (${step.errors[0]})` : ''}`);
-    // Two unsustained steps in a row: past capacity.
-    failures = sustained ? 0 : failures + 1;
-    if (failures >= 2) break;
+    if (step.sustained || rate <= 50) break;
+    rate = Math.max(50, Math.round(rate / 2));
+  }
+  let failures = steps.at(-1)!.sustained ? 0 : 2;
+  for (rate = Math.round(rate * args['join-step']); failures < 2 && rate <= args['join-max']; rate = Math.round(rate * args['join-step'])) {
+    const step = await joinStep(server, workers, rate);
+    steps.push(step);
+    failures = step.sustained ? 0 : failures + 1;
   }
   const best = steps.filter((s) => s.sustained).sort((a, b) => b.achieved - a.achieved)[0] ?? null;
   return { steps, best };

@@ -311,8 +311,8 @@ export class SignalingHub {
     });
     for (const other of room.peers.values()) if (other !== peer) this.send(other, { type: 'peer-joined', peer: self });
     this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'joined' });
-    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peers: room.peers.size });
-    this.log(peer).info('joined room');
+    // One line per join (the audit event carries what a separate info line would).
+    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peer: peer.id, resumed: peer.resumed, peers: room.peers.size });
     // A token used late carries credentials that are about to expire: refresh at once.
     if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
   }
