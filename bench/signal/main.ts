@@ -36,6 +36,7 @@ const args = benchArgs('npm run bench:signal -- [options]\n\nThe signaling serve
   'oversize-rate': { default: 20, help: 'abuse: oversized frames per second' },
   'oversize-bytes': { default: 1_048_576, help: 'abuse: size of each oversized frame' },
   'server-node-options': { default: '', help: 'extra Node options for the servers under test, e.g. --cpu-prof' },
+  keep: { default: false, help: 'keep the run folder (server logs, configs) and print where it is' },
   'log-level': { default: 'info', help: 'ZeroRange server log level (logs go to a file, as in production)' },
 });
 
@@ -93,7 +94,7 @@ async function settle(pid: number, maxMs = 10_000): Promise<void> {
 interface HoldResult { connections: number; failed: number; rssPerConnKB: number; rssAverageKB: number; idleCpuPercent: number; rssBeforeMB: number; rssAfterMB: number; errors: string[] }
 interface JoinStep { offered: number; achieved: number; ok: number; failed: number; latency: Summary; sustained: boolean; errors: string[] }
 interface JoinResult { steps: JoinStep[]; best: JoinStep | null }
-interface RelayResult { offered: number; delivered: number; sent: number; lost: number; errors: number; latency: Summary; serverCpuPercent?: number; generatorCpuPercent?: number }
+interface RelayResult { offered: number; delivered: number; sent: number; lost: number; errors: number; latency: Summary; timeline: { t: number; p50: number; p99: number; max: number }[]; fromSend?: Summary; serverCpuPercent?: number; generatorCpuPercent?: number }
 
 /** CPU use of each process since the call, as % of one core, when the returned function is called. */
 function cpuMeter(pids: number[]): () => number[] {
@@ -208,7 +209,21 @@ function relaySummary(reports: RelayReport[], rate: number, seconds: number, fro
       else lat.push(v);
     });
   }
-  return { offered: rate, sent, delivered: lat.length / Math.min(seconds, to - from), lost, errors, latency: summarize(lat) };
+  // p99 per 250 ms of intended send time: shows whether the tail is spread out or comes in bursts.
+  const buckets = new Map<number, number[]>();
+  for (const r of reports) {
+    const perRate = rate / reports.length;
+    r.latencies.forEach((v, seq) => {
+      const t = seq / perRate;
+      if (v === null || t < from || t >= to) return;
+      const k = Math.floor(t * 4);
+      let b = buckets.get(k);
+      if (!b) buckets.set(k, (b = []));
+      b.push(v);
+    });
+  }
+  const timeline = [...buckets].sort((a, b) => a[0] - b[0]).map(([k, v]) => ({ t: k / 4, p50: summarize(v).p50, p99: summarize(v).p99, max: summarize(v).max }));
+  return { offered: rate, sent, delivered: lat.length / Math.min(seconds, to - from), lost, errors, latency: summarize(lat), timeline };
 }
 
 async function relay(server: ServerProcess, workers: Worker[]): Promise<RelayResult> {
@@ -219,7 +234,8 @@ async function relay(server: ServerProcess, workers: Worker[]): Promise<RelayRes
   const cpu = cpuMeter([server.pid, ...workers.map((w) => w.child.pid!)]);
   const reports = await all<RelayReport>(workers, () => ({ cmd: 'relayRun', rate: args.rate / workers.length, seconds: args['relay-seconds'] }));
   const [serverCpu = NaN, ...generatorCpu] = cpu();
-  return { ...relaySummary(reports, args.rate, args['relay-seconds']), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
+  console.log(`  generator event-loop delay: ${reports.map((r) => `p99 ${r.loopDelay.p99.toFixed(1)} ms, max ${r.loopDelay.max.toFixed(1)} ms`).join('; ')}`);
+  return { ...relaySummary(reports, args.rate, args['relay-seconds']), fromSend: summarize(reports.flatMap((r) => r.fromSend)), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
 }
 
 async function abusePhase(server: ServerProcess, workers: Worker[], kind: ServerKind, idp: IdpKeys): Promise<AbuseResult> {
@@ -340,7 +356,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await idp.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (args.keep) console.log(`run folder kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   report(results);
 }
@@ -355,8 +372,8 @@ function report(results: ServerResult[]): void {
   const ceiling = results.find((r) => r.server.startsWith('minimal'))?.join?.best?.achieved;
   const joinRows = results.filter((r) => r.join).map((r) => [r.server, r.join!.best?.achieved ?? 0, r.join!.best?.latency.p50, r.join!.best?.latency.p99, r.join!.steps.at(-1)?.offered, ceiling ? `${(((r.join!.best?.achieved ?? 0) / ceiling) * 100).toFixed(0)} %` : '–']);
   if (joinRows.length) tables.push(printTable('Join storm: highest sustained rate (ZeroRange: HTTP join with JWT + room token + TURN credentials, socket, welcome; PeerJS: open; ceiling: the same two requests with nothing behind them)', ['server', 'joins/s', 'p50 ms', 'p99 ms', 'ramp stopped at /s', 'of ceiling'], joinRows));
-  const relayRows = results.filter((r) => r.relay).map((r) => [r.server, r.relay!.offered, r.relay!.delivered, r.relay!.latency.p50, r.relay!.latency.p99, r.relay!.latency.max, r.relay!.lost, r.relay!.errors, r.relay!.serverCpuPercent, r.relay!.generatorCpuPercent]);
-  if (relayRows.length) tables.push(printTable(`Relay: ${args.pairs} pairs, offers/answers of 3–8 KB and ~200 B candidates`, ['server', 'offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'lost', 'errors', 'server CPU %', 'generator CPU %'], relayRows));
+  const relayRows = results.filter((r) => r.relay).map((r) => [r.server, r.relay!.offered, r.relay!.delivered, r.relay!.latency.p50, r.relay!.latency.p99, r.relay!.latency.max, r.relay!.fromSend?.p99, r.relay!.lost, r.relay!.errors, r.relay!.serverCpuPercent, r.relay!.generatorCpuPercent]);
+  if (relayRows.length) tables.push(printTable(`Relay: ${args.pairs} pairs, offers/answers of 3–8 KB and ~200 B candidates`, ['server', 'offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'p99 from actual send', 'lost', 'errors', 'server CPU %', 'generator CPU %'], relayRows));
   const abuseRows = results.filter((r) => r.abuse).map((r) => {
     const [b, d, a] = r.abuse!.windows;
     return [r.server, b!.latency.p99, d!.latency.p99, a!.latency.p99, d!.lost, b!.rssMB, d!.rssMB, a!.rssMB, r.abuse!.rssMaxDuringMB];

@@ -4,7 +4,7 @@
  * intended start time on a fixed schedule, and latency is counted from that time, so a slow server
  * cannot hide behind a generator that waits for it.
  */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { adapters, type Adapter, type Joined, type ServerKind } from './adapters.js';
 import { CYCLE, frameTemplate, seqOf, stamp, type FrameTemplate } from './messages.js';
@@ -45,6 +45,10 @@ export interface RelayReport {
   errors: number;
   /** Per sequence number: ms from intended send to delivery (null: lost). */
   latencies: (number | null)[];
+  /** ms from the actual send (not the intended one) to delivery, for delivered messages. */
+  fromSend: number[];
+  /** The generator's own event-loop delay during the run (ms): how much of the latency is its own. */
+  loopDelay: { p99: number; max: number };
 }
 
 export interface AbuseReport {
@@ -181,6 +185,8 @@ interface Pair {
 }
 let pairs: Pair[] = [];
 let relayLat: Float64Array = new Float64Array(0);
+/** When each message actually left (the generator may be late on its own schedule). */
+let relaySentAt: Float64Array = new Float64Array(0);
 let relayT0 = 0;
 let relayRate = 1;
 let relayErrors = 0;
@@ -193,7 +199,11 @@ function onRelayed(payload: Buffer): void {
     if (payload.includes(ERROR_MARK)) relayErrors++;
     return;
   }
-  if (seq < relayLat.length) relayLat[seq] = performance.now() - (relayT0 + (seq * 1000) / relayRate);
+  if (seq < relayLat.length) {
+    const now = performance.now();
+    relayLat[seq] = now - (relayT0 + (seq * 1000) / relayRate);
+    relaySentAt[seq] = now - relaySentAt[seq]!;
+  }
 }
 
 async function relaySetup(count: number): Promise<{ pairs: number; failed: number; errors: string[] }> {
@@ -228,8 +238,11 @@ async function relaySetup(count: number): Promise<{ pairs: number; failed: numbe
 async function relayRun(rate: number, seconds: number): Promise<RelayReport> {
   const total = Math.round(rate * seconds);
   relayLat = new Float64Array(total).fill(NaN);
+  relaySentAt = new Float64Array(total);
   relayRate = rate;
   relayErrors = 0;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   relayT0 = performance.now();
   let sent = 0;
   const p = pairs.length;
@@ -239,6 +252,7 @@ async function relayRun(rate: number, seconds: number): Promise<RelayReport> {
       for (; sent < due; sent++) {
         const pair = pairs[sent % p]!;
         const pos = Math.floor(sent / p) % CYCLE.length;
+        relaySentAt[sent] = performance.now();
         (CYCLE[pos]!.fromA ? pair.a : pair.b).ws.send(stamp(pair.frames[pos]!, sent));
       }
       if (sent < total) setTimeout(tick, 1);
@@ -246,16 +260,21 @@ async function relayRun(rate: number, seconds: number): Promise<RelayReport> {
     };
     tick();
   });
+  loop.disable();
   // Stragglers get a second to arrive; later than that counts as lost.
   await new Promise((r) => setTimeout(r, 1000));
   let received = 0;
   const latencies: (number | null)[] = new Array(total);
+  const fromSend: number[] = [];
   for (let i = 0; i < total; i++) {
     const v = relayLat[i]!;
     latencies[i] = Number.isNaN(v) ? null : v;
-    if (!Number.isNaN(v)) received++;
+    if (!Number.isNaN(v)) {
+      received++;
+      fromSend.push(relaySentAt[i]!);
+    }
   }
-  return { sent, received, errors: relayErrors, latencies };
+  return { sent, received, errors: relayErrors, latencies, fromSend, loopDelay: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };
 }
 
 /** One misbehaving client (with a partner where it needs one), rejoining whenever it is cut off. */
