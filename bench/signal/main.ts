@@ -115,9 +115,17 @@ interface ServerResult {
 
 const MB = 2 ** 20;
 
-/** RSS over a quiet window, once the server has settled. */
-async function quietRss(pid: number, ms: number): Promise<number> {
+/** This process's soft limit on open files (children inherit it). */
+function openFileLimit(): number {
+  const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return m ? Number(m[1]) : 1024;
+}
+
+/** RSS over a quiet window, once the server has settled and collected its garbage. */
+async function quietRss(server: ServerProcess, ms: number): Promise<number> {
+  const pid = server.pid;
   await settle(pid);
+  await server.collectGarbage();
   const sampler = sampleRss(pid, 250);
   await sleep(ms);
   // The lowest reading: what is live once the collector has run, not garbage awaiting it.
@@ -129,11 +137,11 @@ async function quietRss(pid: number, ms: number): Promise<number> {
  * each further connection costs, without one-time costs (code, pools, TLS and allocator caches).
  */
 async function hold(server: ServerProcess, workers: Worker[]): Promise<HoldResult> {
-  const before = await quietRss(server.pid, 1000);
+  const before = await quietRss(server, 1000);
   const half = Math.ceil(args.connections / 2 / workers.length);
   const open = () => all<JoinReport>(workers, () => ({ cmd: 'hold', count: half, rate: 2000 / workers.length }));
   const first = await open();
-  const atHalf = await quietRss(server.pid, 2000);
+  const atHalf = await quietRss(server, 2000);
   const second = await open();
   const reports = [...first, ...second];
   const ok = reports.reduce((s, r) => s + r.ok, 0);
@@ -141,7 +149,7 @@ async function hold(server: ServerProcess, workers: Worker[]): Promise<HoldResul
   await settle(server.pid);
   // Idle: heartbeats only. RSS is the median over the window, CPU the share of one core.
   const cpu = cpuMeter([server.pid]);
-  const after = await quietRss(server.pid, args['hold-seconds'] * 1000);
+  const after = await quietRss(server, args['hold-seconds'] * 1000);
   const [idleCpu = NaN] = cpu();
   await all(workers, () => ({ cmd: 'release' }));
   return {
@@ -184,7 +192,13 @@ async function joinStorm(server: ServerProcess, workers: Worker[]): Promise<Join
     rate = Math.max(50, Math.round(rate / 2));
   }
   let failures = steps.at(-1)!.sustained ? 0 : 2;
+  // A step's clients stay connected until it ends: its sockets must fit the descriptor limit.
+  const fdBudget = (openFileLimit() - 2000) * workers.length;
   for (rate = Math.round(rate * args['join-step']); failures < 2 && rate <= args['join-max']; rate = Math.round(rate * args['join-step'])) {
+    if (rate * args['join-seconds'] > fdBudget) {
+      console.log(`  ${server.name}: stopping the ramp at ${rate}/s: ${rate * args['join-seconds']} sockets would pass the descriptor limit (ulimit -n)`);
+      break;
+    }
     const step = await joinStep(server, workers, rate);
     steps.push(step);
     failures = step.sustained ? 0 : failures + 1;

@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
 import type { Endpoint } from './rawWs.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,7 +14,31 @@ export interface ServerProcess {
   name: string;
   pid: number;
   endpoint: Endpoint;
+  /** Runs a full garbage collection in the server (through its inspector), so RSS shows live memory. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Every server under test is started with its inspector on a loopback port; nothing attaches except
+ * for a moment to ask for a full collection before memory is read, the same for every server.
+ */
+const INSPECT = '--inspect=127.0.0.1:0';
+
+function inspectorCollector(logFile: string): () => Promise<void> {
+  return async () => {
+    const url = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(logFile, 'utf8'))?.[1];
+    if (!url) throw new Error(`no inspector address in ${logFile}`);
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+      ws.on('message', (data) => {
+        if ((JSON.parse(String(data)) as { id?: number }).id === 1) resolve();
+      });
+      ws.on('error', reject);
+    });
+    ws.close();
+  };
 }
 
 function waitExit(child: ChildProcess): Promise<void> {
@@ -75,8 +100,9 @@ export async function startZeroRange(opts: ZeroRangeOptions): Promise<ServerProc
   const name = opts.tls ? 'zerorange-tls' : 'zerorange';
   const file = join(opts.dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
-  const log = openSync(join(opts.dir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, [...nodeArgs(opts.nodeOptions), '--import', 'tsx', join(root, 'server/src/main.ts')], {
+  const logFile = join(opts.dir, `${name}.log`);
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [INSPECT, ...nodeArgs(opts.nodeOptions), '--import', 'tsx', join(root, 'server/src/main.ts')], {
     cwd: root,
     env: { ...process.env, ZR_CONFIG: file, NODE_ENV: 'production' },
     stdio: ['ignore', log, log],
@@ -90,6 +116,7 @@ export async function startZeroRange(opts: ZeroRangeOptions): Promise<ServerProc
     name: opts.tls ? 'ZeroRange (TLS)' : 'ZeroRange',
     pid: child.pid!,
     endpoint: { host: '127.0.0.1', port: opts.port, ...(opts.tls ? { ca: opts.tls.ca, servername: 'localhost' } : {}) },
+    collectGarbage: inspectorCollector(logFile),
     stop: () => stopChild(child),
   };
 }
@@ -106,7 +133,7 @@ export function startReference(port: number, dir: string, nodeOptions?: string):
 async function startScript(name: string, script: string, port: number, dir: string, nodeOptions?: string): Promise<ServerProcess> {
   const logFile = join(dir, `${script}.log`);
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs(nodeOptions), '--import', 'tsx', join(root, 'bench/signal', script), String(port)], {
+  const child = spawn(process.execPath, [INSPECT, ...nodeArgs(nodeOptions), '--import', 'tsx', join(root, 'bench/signal', script), String(port)], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', log, log, 'ipc'],
@@ -116,7 +143,7 @@ async function startScript(name: string, script: string, port: number, dir: stri
     child.once('exit', (code) => reject(new Error(`${name} exited at start (code ${code}); see ${logFile}`)));
   });
   child.disconnect();
-  return { name, pid: child.pid!, endpoint: { host: '127.0.0.1', port }, stop: () => stopChild(child) };
+  return { name, pid: child.pid!, endpoint: { host: '127.0.0.1', port }, collectGarbage: inspectorCollector(logFile), stop: () => stopChild(child) };
 }
 
 /** Resident memory in bytes. */
