@@ -338,11 +338,15 @@ console.log(`calls to main between join and connected: ${during.length ? `${duri
 const checks: Check[] = [];
 for (const s of summaries) {
   const r = ratio(s.app.firstFrame.p50, s.floor.firstFrame.p50);
-  checks.push({
-    name: `${s.label}: join→first frame within ${args['target-ratio']}× the floor (p50)`,
-    ok: r <= args['target-ratio'],
-    detail: `${Math.round(s.app.firstFrame.p50)} ms vs ${Math.round(s.floor.firstFrame.p50)} ms (×${r})`,
-  });
+  // The ratio target is per policy; on the restrictive network the target is connecting within 1 s
+  // (ICE there is bimodal, ~180 or ~360 ms, for the floor too, so a ratio of medians is noise).
+  if (!BLOCKS[s.name].restrictive) {
+    checks.push({
+      name: `${s.label}: join→first frame within ${args['target-ratio']}× the floor (p50)`,
+      ok: r <= args['target-ratio'],
+      detail: `${Math.round(s.app.firstFrame.p50)} ms vs ${Math.round(s.floor.firstFrame.p50)} ms (×${r})`,
+    });
+  }
   checks.push({ name: `${s.label}: every run connected`, ok: s.runs.app > 0 && s.runs.appFailed === 0, detail: `${s.runs.app - s.runs.appFailed}/${s.runs.app} ZeroRange, ${s.runs.floor - s.runs.floorFailed}/${s.runs.floor} floor` });
   if (BLOCKS[s.name].restrictive) {
     checks.push({
