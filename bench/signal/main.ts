@@ -102,7 +102,7 @@ function cpuMeter(pids: number[]): () => number[] {
   const c0 = pids.map(cpuMsOf);
   return () => pids.map((pid, i) => ((cpuMsOf(pid) - c0[i]!) / (Date.now() - t0)) * 100);
 }
-interface AbuseWindow { label: string; latency: Summary; lost: number; rssMB: number }
+interface AbuseWindow { label: string; latency: Summary; lost: number; rssMB: number; serverCpuPercent: number }
 interface AbuseResult { windows: AbuseWindow[]; rssMaxDuringMB: number; abusers: Record<string, AbuseReport> }
 
 interface ServerResult {
@@ -265,6 +265,9 @@ async function abusePhase(server: ServerProcess, workers: Worker[], kind: Server
       }),
     );
     const sampler = sampleRss(server.pid, 250);
+    // Server CPU per window: whether the abuse costs the server, or only the machine it shares.
+    const cpuAt = [cpuMsOf(server.pid)];
+    const cpuTimers = [1, 2, 3].map((k) => setTimeout(() => cpuAt.push(cpuMsOf(server.pid)), k * w * 1000));
     const calm = all<RelayReport>(workers, () => ({ cmd: 'relayRun', rate: args['abuse-rate'] / workers.length, seconds: 3 * w }));
     await sleep(w * 1000);
     const abuseRuns = await Promise.all([
@@ -274,6 +277,8 @@ async function abusePhase(server: ServerProcess, workers: Worker[], kind: Server
     ]);
     const reports = await calm;
     const rss = sampler.stop();
+    cpuTimers.forEach(clearTimeout);
+    while (cpuAt.length < 4) cpuAt.push(cpuMsOf(server.pid));
     const rssIn = (from: number, to: number) => summarize(rss.filter((s) => s.t >= from * 1000 && s.t < to * 1000).map((s) => s.rss));
     const windows = [
       ['before', 0, w],
@@ -281,7 +286,8 @@ async function abusePhase(server: ServerProcess, workers: Worker[], kind: Server
       ['after', 2 * w, 3 * w],
     ].map(([label, from, to]) => {
       const r = relaySummary(reports, args['abuse-rate'], 3 * w, from as number, to as number);
-      return { label: label as string, latency: r.latency, lost: r.lost, rssMB: rssIn(from as number, to as number).p50 / MB };
+      const i = Math.round((from as number) / w);
+      return { label: label as string, latency: r.latency, lost: r.lost, rssMB: rssIn(from as number, to as number).p50 / MB, serverCpuPercent: ((cpuAt[i + 1]! - cpuAt[i]!) / (w * 1000)) * 100 };
     });
     return {
       windows,
@@ -390,9 +396,9 @@ function report(results: ServerResult[]): void {
   if (relayRows.length) tables.push(printTable(`Relay: ${args.pairs} pairs, offers/answers of 3–8 KB and ~200 B candidates`, ['server', 'offered/s', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'p99 from actual send', 'lost', 'errors', 'server CPU %', 'generator CPU %'], relayRows));
   const abuseRows = results.filter((r) => r.abuse).map((r) => {
     const [b, d, a] = r.abuse!.windows;
-    return [r.server, b!.latency.p99, d!.latency.p99, a!.latency.p99, d!.lost, b!.rssMB, d!.rssMB, a!.rssMB, r.abuse!.rssMaxDuringMB];
+    return [r.server, b!.latency.p99, d!.latency.p99, a!.latency.p99, d!.lost, b!.rssMB, d!.rssMB, a!.rssMB, r.abuse!.rssMaxDuringMB, `${b!.serverCpuPercent.toFixed(0)} / ${d!.serverCpuPercent.toFixed(0)} / ${a!.serverCpuPercent.toFixed(0)}`];
   });
-  if (abuseRows.length) tables.push(printTable(`Abuse while serving ${args['abuse-rate']} msg/s: flood ${args['flood-rate']}/s, ${args['oversize-rate']} × ${args['oversize-bytes']} B frames/s, ${args['absent-rate']}/s to absent peers`, ['server', 'p99 before', 'p99 during', 'p99 after', 'lost during', 'RSS MB before', 'during', 'after', 'max'], abuseRows));
+  if (abuseRows.length) tables.push(printTable(`Abuse while serving ${args['abuse-rate']} msg/s: flood ${args['flood-rate']}/s, ${args['oversize-rate']} × ${args['oversize-bytes']} B frames/s, ${args['absent-rate']}/s to absent peers`, ['server', 'p99 before', 'p99 during', 'p99 after', 'lost during', 'RSS MB before', 'during', 'after', 'max', 'server CPU % before / during / after'], abuseRows));
 
   const checks: Check[] = [];
   if (zr?.relay && pj?.relay) {

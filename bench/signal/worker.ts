@@ -317,7 +317,8 @@ async function abuse(kind: AbuseKind, rate: number, seconds: number, bytes: numb
       if (kind === 'absent') current.ws.send(adapter.kind === 'peerjs' ? clientFrame(Buffer.from(adapter.signal(`absent${report.sent}`, 'candidate', '{"candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}'))) : frame!);
       else current.ws.send(frame!);
     }
-    await new Promise((r) => setTimeout(r, 1));
+    // Bursts of about 50 messages: the abuser's own wake-ups should not be what slows the others down.
+    await new Promise((r) => setTimeout(r, rate > 0 ? Math.min(50, Math.max(1, (50 * 1000) / rate)) : Math.max(0, end - performance.now())));
   }
   await closeAll([partner, ...(current ? [current] : [])]);
   return report;
