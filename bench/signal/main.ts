@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevIdp } from '../../dev/idp.js';
 import { ensureDevCa, issueDevCertificate } from '../../dev/devCerts.js';
 import { benchArgs, printChecks, printTable, summarize, writeResults, type Check, type Summary } from '../lib/report.js';
 import { cpuMsOf, sampleRss, startPeerJs, startReference, startZeroRange, type ServerProcess } from './servers.js';
@@ -357,6 +356,8 @@ async function runServer(name: string, ctx: { dir: string; idp: IdpKeys & { clie
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'zr-bench-signal-'));
+  // Loaded here, not at the top: --help should not wait for (or print the warnings of) the provider.
+  const { startDevIdp } = await import('../../dev/idp.js');
   const idp = await startDevIdp();
   let interrupted = false;
   const onSignal = () => {
