@@ -18,8 +18,17 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { escapeHtml } from '../shared/html.js';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import {
+  expiredPage,
+  loginPage,
+  methodNotAllowedPage,
+  notFoundPage,
+  providerErrorPage,
+  restartPage,
+  sendHtml,
+  unexpectedErrorPage,
+} from './idpPages.js';
 // oidc-provider ships no type declarations and @types/oidc-provider is not a dependency, so the import is
 // untyped; the small part of its API used here is described by the local interfaces below. (If
 // @types/oidc-provider is ever added, tsc reports this directive as unused: drop it and the casts.)
@@ -329,12 +338,7 @@ export async function startDevIdp(opts: DevIdpOptions = {}): Promise<DevIdp> {
       },
       renderError: async (ctx: { type: string; body: string }, out: Record<string, unknown>) => {
         ctx.type = 'html';
-        ctx.body = page(
-          'Sign-in error',
-          `<h1>Something went wrong</h1><dl>${Object.entries(out)
-            .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(String(v))}</dd>`)
-            .join('')}</dl>`,
-        );
+        ctx.body = providerErrorPage(out);
       },
     });
   } catch (err) {
@@ -353,7 +357,7 @@ export async function startDevIdp(opts: DevIdpOptions = {}): Promise<DevIdp> {
     if (path.startsWith('/interaction/')) {
       interactions(req, res, path).catch((err: unknown) => {
         if (!res.headersSent) {
-          sendHtml(res, 500, page('Sign-in error', `<h1>Something went wrong</h1><p>${escapeHtml(String(err))}</p>`));
+          sendHtml(res, 500, unexpectedErrorPage(err));
         } else {
           res.destroy();
         }
@@ -409,7 +413,7 @@ function makeInteractionHandler(
     const match = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|abort))?$/.exec(path);
     const method = req.method ?? 'GET';
     if (!match) {
-      sendHtml(res, 404, page('Not found', '<h1>Not found</h1>'));
+      sendHtml(res, 404, notFoundPage());
       return;
     }
     const [, uid, action] = match;
@@ -418,24 +422,17 @@ function makeInteractionHandler(
     try {
       details = await provider.interactionDetails(req, res);
     } catch {
-      sendHtml(
-        res,
-        400,
-        page(
-          'Sign-in expired',
-          '<h1>This sign-in attempt has expired</h1><p>Return to ZeroRange and start signing in again.</p>',
-        ),
-      );
+      sendHtml(res, 400, expiredPage());
       return;
     }
     if (details.uid !== uid) {
-      sendHtml(res, 400, page('Sign-in error', '<h1>Interaction mismatch</h1><p>Start signing in again.</p>'));
+      sendHtml(res, 400, restartPage('Interaction mismatch'));
       return;
     }
 
     if (action === undefined && (method === 'GET' || method === 'HEAD')) {
       if (details.prompt.name === 'login') {
-        sendHtml(res, 200, loginPage(uid!, details, {}));
+        sendHtml(res, 200, loginPage(uid!, details.params, {}));
         return;
       }
       if (details.prompt.name === 'consent') {
@@ -451,7 +448,7 @@ function makeInteractionHandler(
 
     if (method !== 'POST') {
       res.setHeader('Allow', action ? 'POST' : 'GET, HEAD');
-      sendHtml(res, 405, page('Method not allowed', '<h1>Method not allowed</h1>'));
+      sendHtml(res, 405, methodNotAllowedPage());
       return;
     }
 
@@ -465,7 +462,7 @@ function makeInteractionHandler(
 
     // action === 'login'
     if (details.prompt.name !== 'login') {
-      sendHtml(res, 400, page('Sign-in error', '<h1>Not expecting a login</h1><p>Start signing in again.</p>'));
+      sendHtml(res, 400, restartPage('Not expecting a login'));
       return;
     }
     const form = await readForm(req);
@@ -473,7 +470,7 @@ function makeInteractionHandler(
     const password = form.get('password') ?? '';
     const user = usersByName.get(username);
     if (!user || !passwordMatches(password, user.password)) {
-      sendHtml(res, 200, loginPage(uid!, details, { username, error: 'Invalid username or password.' }));
+      sendHtml(res, 200, loginPage(uid!, details.params, { username, error: 'Invalid username or password.' }));
       return;
     }
     await finish(provider, req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
@@ -545,75 +542,6 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   if (type !== 'application/x-www-form-urlencoded') return new URLSearchParams();
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// HTML
-
-function loginPage(uid: string, details: InteractionDetails, state: { username?: string; error?: string }): string {
-  const base = `/interaction/${encodeURIComponent(uid)}`;
-  const loginHint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
-  const username = state.username ?? loginHint;
-  const error = state.error ? `<p class="error" role="alert">${escapeHtml(state.error)}</p>` : '';
-  return page(
-    'Sign in to ZeroRange',
-    `<h1>Sign in to ZeroRange</h1>
-<p class="note">Development identity provider</p>
-${error}
-<form method="post" action="${escapeHtml(`${base}/login`)}">
-  <label for="username">Username</label>
-  <input id="username" name="username" type="text" required autofocus value="${escapeHtml(username)}">
-  <label for="password">Password</label>
-  <input id="password" name="password" type="password" required>
-  <button type="submit">Sign in</button>
-</form>
-<form method="post" action="${escapeHtml(`${base}/abort`)}">
-  <button type="submit" class="secondary">Cancel</button>
-</form>`,
-  );
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-  body { font-family: system-ui, sans-serif; background: #f3f4f6; color: #111827; margin: 0; }
-  main { max-width: 22rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 0.75rem;
-         box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-  h1 { font-size: 1.25rem; margin: 0 0 .25rem; }
-  .note { color: #6b7280; font-size: .85rem; margin: 0 0 1.25rem; }
-  label { display: block; font-size: .9rem; margin: .75rem 0 .25rem; }
-  input { width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; border: 1px solid #d1d5db;
-          border-radius: .375rem; }
-  button { width: 100%; margin-top: 1.25rem; padding: .6rem; font-size: 1rem; border: 0; border-radius: .375rem;
-           background: #2563eb; color: #fff; cursor: pointer; }
-  button.secondary { margin-top: .5rem; background: transparent; color: #374151; }
-  .error { background: #fef2f2; color: #991b1b; padding: .5rem .75rem; border-radius: .375rem; }
-  dt { font-weight: 600; } dd { margin: 0 0 .5rem; word-break: break-word; }
-</style>
-</head>
-<body><main>
-${body}
-</main></body>
-</html>
-`;
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'text/html; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  // No form-action: after the login POST the browser follows redirects to the app's loopback redirect URI.
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-  res.setHeader('Content-Length', Buffer.byteLength(html));
-  res.end(html);
-}
-
 
 // ---------------------------------------------------------------------------------------------------------
 // Keys and server lifecycle
