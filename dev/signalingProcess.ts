@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,30 +15,50 @@ export interface SignalingProcess {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(500) })).ok;
-  } catch {
-    return false;
-  }
+/** One health request; `ca` trusts the server's own TLS certificate when it serves TLS itself. */
+function answers(url: string, ca?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = (url.startsWith('https:') ? https : http).get(url, { ca, timeout: 500 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+export interface SignalingProcessOptions {
+  config: object;
+  dir: string;
+  host: string;
+  port: number;
+  /** Node options before the entry point (e.g. an inspector for benchmarks). */
+  nodeArgs?: string[];
+  /** Where stdout and stderr go: a file descriptor, or this process's own (the default). */
+  output?: number;
+  env?: Record<string, string>;
+  /** The CA of the certificate in `config.tls`, when the server serves TLS itself. */
+  ca?: string;
 }
 
 /**
  * The signaling server in a process of its own, started from `server/src/main.ts` with the given
  * configuration (written mode 0600 into `dir`: it holds the secrets).
  */
-export async function startSignalingProcess(opts: { config: object; dir: string; host: string; port: number }): Promise<SignalingProcess> {
+export async function startSignalingProcess(opts: SignalingProcessOptions): Promise<SignalingProcess> {
   const configFile = join(opts.dir, 'signaling.json');
   writeFileSync(configFile, JSON.stringify(opts.config), { mode: 0o600 });
-  const health = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/healthz`;
+  const scheme = 'tls' in opts.config ? 'https' : 'http';
+  const health = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/healthz`;
   let child: ChildProcess;
   let exited: Promise<void>;
 
   async function launch(): Promise<void> {
-    child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/src/main.ts')], {
+    const out = opts.output ?? 'inherit';
+    child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(root, 'server/src/main.ts')], {
       cwd: root,
-      env: { ...process.env, ZR_CONFIG: configFile },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...opts.env, ZR_CONFIG: configFile },
+      stdio: ['ignore', out, out],
     });
     const c = child;
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
@@ -44,7 +66,7 @@ export async function startSignalingProcess(opts: { config: object; dir: string;
     void exited.then(() => (gone = true));
     const deadline = Date.now() + 20_000;
     // No readiness event crosses the process boundary: poll its health endpoint.
-    while (!(await answers(health))) {
+    while (!(await answers(health, opts.ca))) {
       if (gone) throw new Error(`the signaling server exited at start (code ${c.exitCode})`);
       if (Date.now() > deadline) throw new Error('the signaling server did not answer in time');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);

@@ -11,6 +11,8 @@
  * Marks are `performance.now()`; `timeOrigin` lets marks of two browsers be compared.
  */
 
+import type { SignalMessage } from '../../test/support/barePeer.js';
+
 export interface Mark {
   name: string;
   /** performance.now() in the page. */
@@ -303,8 +305,8 @@ function probeMain(): void {
   };
 }
 
-/** One side of the two-page floor: the harness carries its messages to the other page. */
-export type FloorMessage = { kind: 'description'; description: RTCSessionDescriptionInit } | { kind: 'candidate'; candidate: RTCIceCandidateInit };
+/** One side of the two-page floor: the harness carries its messages (the bare-peer harness's) to the other page. */
+export type FloorMessage = SignalMessage;
 
 export interface FloorPeer {
   /** Opens the camera (before t0, as the app's pre-join does). */

@@ -211,31 +211,27 @@ function relaySummary(reports: RelayReport[], rate: number, seconds: number, fro
   let sent = 0;
   let lost = 0;
   let errors = 0;
+  // p99 per 250 ms of intended send time: shows whether the tail is spread out or comes in bursts.
+  const buckets = new Map<number, number[]>();
+  const perRate = rate / reports.length;
   for (const r of reports) {
     errors += r.errors;
-    const perRate = rate / reports.length;
     r.latencies.forEach((v, seq) => {
       const t = seq / perRate;
       if (t < from || t >= to) return;
       sent++;
-      if (v === null) lost++;
-      else lat.push(v);
-    });
-  }
-  // p99 per 250 ms of intended send time: shows whether the tail is spread out or comes in bursts.
-  const buckets = new Map<number, number[]>();
-  for (const r of reports) {
-    const perRate = rate / reports.length;
-    r.latencies.forEach((v, seq) => {
-      const t = seq / perRate;
-      if (v === null || t < from || t >= to) return;
+      if (v === null) return void lost++;
+      lat.push(v);
       const k = Math.floor(t * 4);
       let b = buckets.get(k);
       if (!b) buckets.set(k, (b = []));
       b.push(v);
     });
   }
-  const timeline = [...buckets].sort((a, b) => a[0] - b[0]).map(([k, v]) => ({ t: k / 4, p50: summarize(v).p50, p99: summarize(v).p99, max: summarize(v).max }));
+  const timeline = [...buckets].sort((a, b) => a[0] - b[0]).map(([k, v]) => {
+    const s = summarize(v);
+    return { t: k / 4, p50: s.p50, p99: s.p99, max: s.max };
+  });
   return { offered: rate, sent, delivered: lat.length / Math.min(seconds, to - from), lost, errors, latency: summarize(lat), timeline };
 }
 

@@ -1,11 +1,11 @@
 /** Starts the servers under test as processes of their own, and reads their memory and CPU from /proc. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { startSignalingProcess } from '../../dev/signalingProcess.js';
 import type { Endpoint } from './rawWs.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,26 +56,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitHealthy(url: string, child: ChildProcess, ca?: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  const { request } = url.startsWith('https') ? await import('node:https') : await import('node:http');
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${url}: the server exited at start (code ${child.exitCode})`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = request(url, { ca, timeout: 500 }, (res: IncomingMessage) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-      req.end();
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const nodeArgs = (options?: string) => (options ? options.split(/\s+/).filter(Boolean) : []);
 
 export interface ZeroRangeOptions {
@@ -98,26 +78,26 @@ export async function startZeroRange(opts: ZeroRangeOptions): Promise<ServerProc
     logLevel: opts.logLevel,
   };
   const name = opts.tls ? 'zerorange-tls' : 'zerorange';
-  const file = join(opts.dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   const logFile = join(opts.dir, `${name}.log`);
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [INSPECT, ...nodeArgs(opts.nodeOptions), '--import', 'tsx', join(root, 'server/src/main.ts')], {
-    cwd: root,
-    env: { ...process.env, ZR_CONFIG: file, NODE_ENV: 'production' },
-    stdio: ['ignore', log, log],
-  });
-  const scheme = opts.tls ? 'https' : 'http';
-  await waitHealthy(`${scheme}://localhost:${opts.port}/readyz`, child, opts.tls?.ca).catch(async (err: unknown) => {
-    await stopChild(child);
-    throw new Error(`${(err as Error).message}; see ${join(opts.dir, `${name}.log`)}`);
+  const server = await startSignalingProcess({
+    config,
+    dir: opts.dir,
+    host: '127.0.0.1',
+    port: opts.port,
+    nodeArgs: [INSPECT, ...nodeArgs(opts.nodeOptions)],
+    output: openSync(logFile, 'a'),
+    env: { NODE_ENV: 'production' },
+    ...(opts.tls ? { ca: opts.tls.ca } : {}),
+  }).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; see ${logFile}`);
   });
   return {
     name: opts.tls ? 'ZeroRange (TLS)' : 'ZeroRange',
-    pid: child.pid!,
+    pid: server.pid,
     endpoint: { host: '127.0.0.1', port: opts.port, ...(opts.tls ? { ca: opts.tls.ca, servername: 'localhost' } : {}) },
     collectGarbage: inspectorCollector(logFile),
-    stop: () => stopChild(child),
+    // Ten thousand sockets take a moment to close gracefully.
+    stop: () => server.stop(15_000),
   };
 }
 

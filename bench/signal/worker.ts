@@ -184,9 +184,9 @@ interface Pair {
   frames: FrameTemplate[];
 }
 let pairs: Pair[] = [];
-let relayLat: Float64Array = new Float64Array(0);
-/** When each message actually left (the generator may be late on its own schedule). */
+/** Per sequence number: when the message actually left (the generator may run late on its schedule), and when it arrived (NaN: not yet). */
 let relaySentAt: Float64Array = new Float64Array(0);
+let relayArrivedAt: Float64Array = new Float64Array(0);
 let relayT0 = 0;
 let relayRate = 1;
 let relayErrors = 0;
@@ -199,11 +199,7 @@ function onRelayed(payload: Buffer): void {
     if (payload.includes(ERROR_MARK)) relayErrors++;
     return;
   }
-  if (seq < relayLat.length) {
-    const now = performance.now();
-    relayLat[seq] = now - (relayT0 + (seq * 1000) / relayRate);
-    relaySentAt[seq] = now - relaySentAt[seq]!;
-  }
+  if (seq < relayArrivedAt.length) relayArrivedAt[seq] = performance.now();
 }
 
 async function relaySetup(count: number): Promise<{ pairs: number; failed: number; errors: string[] }> {
@@ -237,8 +233,8 @@ async function relaySetup(count: number): Promise<{ pairs: number; failed: numbe
 
 async function relayRun(rate: number, seconds: number): Promise<RelayReport> {
   const total = Math.round(rate * seconds);
-  relayLat = new Float64Array(total).fill(NaN);
   relaySentAt = new Float64Array(total);
+  relayArrivedAt = new Float64Array(total).fill(NaN);
   relayRate = rate;
   relayErrors = 0;
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -267,11 +263,11 @@ async function relayRun(rate: number, seconds: number): Promise<RelayReport> {
   const latencies: (number | null)[] = new Array(total);
   const fromSend: number[] = [];
   for (let i = 0; i < total; i++) {
-    const v = relayLat[i]!;
-    latencies[i] = Number.isNaN(v) ? null : v;
-    if (!Number.isNaN(v)) {
+    const arrived = relayArrivedAt[i]!;
+    latencies[i] = Number.isNaN(arrived) ? null : arrived - (relayT0 + (i * 1000) / relayRate);
+    if (!Number.isNaN(arrived)) {
       received++;
-      fromSend.push(relaySentAt[i]!);
+      fromSend.push(arrived - relaySentAt[i]!);
     }
   }
   return { sent, received, errors: relayErrors, latencies, fromSend, loopDelay: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 } };

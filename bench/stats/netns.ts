@@ -10,7 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+import { SYSTEM_CHROMIUM } from '../../test/support/callBrowser.js';
+
+export { SYSTEM_CHROMIUM };
 
 export interface BenchNamespace {
   name: string;
