@@ -199,7 +199,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
       turn: turnInfo,
     };
-    writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     cleanups.splice(1, 0, () => rmSync(infoFile, { force: true }));
     let closing: Promise<void> | undefined;
     return { info, infoFile, signaling, idp, coturn, config, close: () => (closing ??= cleanup()) };

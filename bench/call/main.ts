@@ -3,7 +3,7 @@
  * the floor (two bare peer connections in one page), per network policy, on the real stack in test
  * network namespaces with Chromium's fake camera. See --help, and bench/README.md for the method.
  */
-import { benchArgs, printChecks, printTable, summarize, writeResults, type Cell, type Check, type Summary } from '../lib/report.js';
+import { benchArgs, floorsMissed, printChecks, printTable, summarize, writeResults, type Cell, type Check, type Summary } from '../lib/report.js';
 import type { NetworkPolicy } from '../../renderer/src/call/networkPolicy.js';
 import { appSample, failedSample, floorSample, STEP_ORDER, type RunSample } from './analyze.js';
 import { APP_CONSTRAINTS, CallBench, DEFAULT_RENDERER_DIR, dump, ensureRendererBuild, JoinPacer, leaveCall, resetProbe, unavailable } from './harness.js';
@@ -373,5 +373,5 @@ writeResults('call', {
   samples: Object.fromEntries(results.map((r) => [r.block.name, { app: r.app, floor: r.floor, notes: r.notes }])),
 });
 
-if (checks.some((c) => !c.ok)) exitCode = exitCode || 1;
+if (floorsMissed(checks)) exitCode = exitCode || 1;
 process.exit(exitCode);
