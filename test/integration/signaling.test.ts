@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { ClientConfig, JoinResponse, PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 import { SignalingHarness, TestSocket, TEST_TURN_SECRET } from '../support/signalingHarness.js';
 
@@ -166,6 +166,23 @@ describe('signaling server', () => {
           .sign(new TextEncoder().encode(JSON.stringify(pub)));
       }],
       ['garbage', async () => 'not-a-jwt'],
+      ['signed by a foreign key under a kid the IdP never published', async () => sign(good(), (await generateKeyPair('ES256')).privateKey, 'foreign-key')],
+      ['carrying its own key in an embedded jwk header', async () => {
+        const foreign = await generateKeyPair('ES256', { extractable: true });
+        return new SignJWT({ scope: 'signaling', ...good() })
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', jwk: await exportJWK(foreign.publicKey) })
+          .setSubject('x')
+          .setIssuedAt()
+          .sign(foreign.privateKey);
+      }],
+      ['pointing at a key set of its own with jku', async () => {
+        const foreign = await generateKeyPair('ES256');
+        return new SignJWT({ scope: 'signaling', ...good() })
+          .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'attacker', jku: 'http://127.0.0.1:1/jwks.json' })
+          .setSubject('x')
+          .setIssuedAt()
+          .sign(foreign.privateKey);
+      }],
     ];
     it.each(refusals)('refuses a %s token with 401', async (_name, make) => {
       const res = await h.joinHttp(nextRoom(), await make());
