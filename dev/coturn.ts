@@ -99,6 +99,16 @@ function stunAnswers(host: string, port: number, timeoutMs = 200): Promise<boole
   });
 }
 
+/**
+ * The configuration coturn is started with: the given one with its log, pid file and user database
+ * moved into `dir` (out of /var). Nothing else changes: the relay policy is exactly the caller's.
+ */
+export function withProcessFiles(config: string, dir: string): string {
+  return config
+    .replace(/^\s*(log-file|pidfile|syslog|no-stdout-log|userdb)\b.*$/gm, '')
+    .concat(`\n# Process files, kept out of /var\nlog-file=stdout\npidfile=${join(dir, 'turnserver.pid')}\nuserdb=${join(dir, 'turndb')}\n`);
+}
+
 /** Running turnservers, killed if this process exits without stopping them. */
 const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
@@ -138,9 +148,7 @@ export async function startCoturn(opts: {
   const dir = mkdtempSync(join(tmpdir(), 'zerorange-coturn-'));
   const logFile = join(dir, 'turnserver.log');
   const confFile = join(dir, 'turnserver.conf');
-  const config = opts.config
-    .replace(/^\s*(log-file|pidfile|syslog|no-stdout-log|userdb)\b.*$/gm, '')
-    .concat(`\n# Process files, kept out of /var\nlog-file=stdout\npidfile=${join(dir, 'turnserver.pid')}\nuserdb=${join(dir, 'turndb')}\n`);
+  const config = withProcessFiles(opts.config, dir);
   writeFileSync(confFile, config, { mode: 0o600 });
   const logFd = openSync(logFile, 'a');
   let child: ChildProcess;

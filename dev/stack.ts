@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseConfig, type ServerConfig } from '../server/src/config.js';
-import { renderCoturnConfig } from '../server/src/coturnConfig.js';
 import { canBindTcp, freePort, startCoturn, turnserverPath, type CoturnProcess } from './coturn.js';
+import { renderStackCoturnConfig } from './stackCoturn.js';
 import { startSignalingProcess, type SignalingProcess } from './signalingProcess.js';
 import { ensureDevCa, issueDevCertificate } from './devCerts.js';
 import { DEV_IDP_SCOPES, startDevIdp, type DevIdp } from './idp.js';
@@ -28,7 +28,7 @@ export interface StackOptions {
   dataDir?: string;
   /** Start coturn (default: when installed). */
   turn?: boolean;
-  /** Peer addresses coturn may relay to besides loopback (e.g. test network namespaces). */
+  /** Peer addresses coturn may relay to despite the production deny list (e.g. a test network's own range). */
   allowedPeerIps?: string[];
   /** Extra browser origins allowed on the signaling socket. */
   allowedOrigins?: string[];
@@ -143,17 +143,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const ca = await ensureDevCa(join(dataDir, 'ca'));
       const certDir = join(work, 'turn-cert');
       const cert = await issueDevCertificate({ caDir: join(dataDir, 'ca'), outDir: certDir, hosts: [host, 'localhost'], days: 30 });
-      const text = renderCoturnConfig(config, {
-        certFile: cert.certPath,
-        keyFile: cert.keyPath,
-        listeningIps: [host],
-        relayIps: [host],
-        allowLoopbackPeers: true,
-        allowedPeerIps: [...(host.startsWith('127.') ? [] : [host]), ...(opts.allowedPeerIps ?? [])],
-        minPort: 49152,
-        maxPort: 65535,
-        log: 'stdout',
-      });
+      // The production template and options; only the peers the stack's clients use are added.
+      const text = renderStackCoturnConfig(config, { host, certFile: cert.certPath, keyFile: cert.keyPath, allowedPeerIps: opts.allowedPeerIps ?? [] });
       coturn = await startCoturn({ config: text, host, udpPort: turnPorts.port, tcpPorts: [turnPorts.port, turnPorts.tlsPort], tls: true });
       cleanups.push(() => coturn?.stop());
       turnInfo = {

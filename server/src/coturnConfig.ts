@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerConfig } from './config.js';
@@ -40,13 +41,56 @@ export function findTemplate(start = dirname(fileURLToPath(import.meta.url))): s
   throw new CoturnConfigError(`cannot find ${TEMPLATE}`);
 }
 
-const IP_RANGE = /^[0-9a-fA-F:.]+(-[0-9a-fA-F:.]+)?$/;
+/** An address or an `a-b` range of one family, low end first. */
+function isIpRange(value: string): boolean {
+  const [low = '', high = low, extra] = value.split('-');
+  if (extra !== undefined || !isIP(low) || isIP(low) !== isIP(high)) return false;
+  try {
+    new BlockList().addRange(low, high, isIP(low) === 6 ? 'ipv6' : 'ipv4');
+    return true;
+  } catch {
+    return false; // the high end is below the low end
+  }
+}
 
-function lines(key: string, values: readonly string[] | undefined, check = IP_RANGE): string {
+/** 0.0.0.0 or :: however written (`::0.0.0.0`, `0:0::0`); the URL parser canonicalises both. */
+function isUnspecified(ip: string): boolean {
+  const v = isIP(ip);
+  return v !== 0 && new URL(`http://${v === 6 ? `[${ip}]` : ip}/`).hostname === (v === 6 ? '[::]' : '0.0.0.0');
+}
+
+/**
+ * coturn 4.6.1 reads a range that starts at the unspecified address (0.0.0.0 or ::) as open below,
+ * and orders every IPv4 address before every IPv6 one: `::-::` or `::0.0.0.0-::255.255.255.255`
+ * matches every IPv4 peer, and a lone `0.0.0.0` or `::` matches every peer. Listed as denied, such a
+ * range refuses all public peers; listed as allowed, it opens every private network.
+ */
+export function startsAtUnspecified(range: string): boolean {
+  const [low = '', high = low] = range.split('-');
+  // An IPv4 range from 0.0.0.0 up to a real address stays within IPv4 (0.0.0.0/8 in the template).
+  return isUnspecified(low) && (isIP(low) === 6 || isUnspecified(high));
+}
+
+function lines(key: string, values: readonly string[] | undefined, check: (v: string) => boolean, what = 'an address'): string {
   for (const v of values ?? []) {
-    if (!check.test(v)) throw new CoturnConfigError(`${key}: ${JSON.stringify(v)} is not an address`);
+    if (!check(v)) throw new CoturnConfigError(`${key}: ${JSON.stringify(v)} is not ${what}`);
   }
   return (values ?? []).map((v) => `${key}=${v}`).join('\n');
+}
+
+const isAddress = (v: string) => isIP(v) !== 0;
+const EXTERNAL_IP = (v: string) => {
+  const [pub = '', priv, extra] = v.split('/');
+  return extra === undefined && isAddress(pub) && (priv === undefined || isAddress(priv));
+};
+
+/** Refuses peer rules coturn would read as "every address" (see startsAtUnspecified). */
+function checkPeerRules(text: string): void {
+  for (const m of text.matchAll(/^(allowed|denied)-peer-ip=(\S+)/gm)) {
+    if (startsAtUnspecified(m[2]!)) {
+      throw new CoturnConfigError(`${m[1]}-peer-ip=${m[2]} starts at the unspecified address: coturn would apply it to every IPv4 peer, whatever its address`);
+    }
+  }
 }
 
 /**
@@ -76,9 +120,9 @@ export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {
   const values: Record<string, string> = {
     LISTENING_PORT: String(turn.turnPort),
     TLS_LISTENING_PORT: String(opts.tlsListeningPort ?? (tls ? turn.turnsPort : 5349)),
-    LISTENING_IP_LINES: lines('listening-ip', opts.listeningIps),
-    RELAY_IP_LINES: lines('relay-ip', opts.relayIps),
-    EXTERNAL_IP_LINES: lines('external-ip', opts.externalIps, /^[0-9a-fA-F:.]+(\/[0-9a-fA-F:.]+)?$/),
+    LISTENING_IP_LINES: lines('listening-ip', opts.listeningIps, isAddress),
+    RELAY_IP_LINES: lines('relay-ip', opts.relayIps, isAddress),
+    EXTERNAL_IP_LINES: lines('external-ip', opts.externalIps, EXTERNAL_IP, 'PUBLIC or PUBLIC/PRIVATE addresses'),
     MIN_PORT: String(minPort),
     MAX_PORT: String(maxPort),
     STATIC_AUTH_SECRET_LINES: turn.secrets.map((s) => `static-auth-secret=${s}`).join('\n'),
@@ -88,7 +132,7 @@ export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {
     USER_QUOTA: String(opts.userQuota ?? 12),
     TOTAL_QUOTA: String(opts.totalQuota ?? 1200),
     MAX_BPS: String(opts.maxBps ?? 375_000),
-    ALLOWED_PEER_IP_LINES: [lines('allowed-peer-ip', allowed), opts.allowLoopbackPeers ? 'allow-loopback-peers' : ''].filter(Boolean).join('\n'),
+    ALLOWED_PEER_IP_LINES: [lines('allowed-peer-ip', allowed, isIpRange, 'an address or a low-high address range'), opts.allowLoopbackPeers ? 'allow-loopback-peers' : ''].filter(Boolean).join('\n'),
     LOG_LINES: log === 'syslog' ? 'syslog' : log === 'stdout' ? 'log-file=stdout' : `log-file=${log}\nno-stdout-log`,
     PID_FILE: opts.pidFile ?? '/var/run/turnserver/turnserver.pid',
   };
@@ -100,6 +144,7 @@ export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {
   if (!tls) {
     out = out.replace(/^(tls-listening-port|cert|pkey|cipher-list)=.*$/gm, '').concat('\nno-tls\n');
   }
+  checkPeerRules(out);
   // Drop the lines left empty by unused placeholders, keep the rest as written.
   return out.replace(/\n{3,}/g, '\n\n');
 }

@@ -271,12 +271,16 @@ export class TurnClient {
     return { ok: true, mapped: xma ? decodeAddress(xma, res.tid, true) : decodeAddress(ma!, res.tid, false) };
   }
 
-  /** Allocate a UDP relay, answering the 401 challenge with long-term credentials. */
+  /**
+   * Allocate a relay, answering the 401 challenge with long-term credentials. A UDP relay unless
+   * `relay: 'tcp'` asks for an RFC 6062 TCP allocation (made on a TCP or TLS control connection).
+   */
   async allocate(
     creds: { username: string; password: string },
-    opts: { lifetime?: number; family?: 'IPv4' | 'IPv6' } = {},
+    opts: { lifetime?: number; family?: 'IPv4' | 'IPv6'; relay?: 'udp' | 'tcp' } = {},
   ): Promise<AllocateResult> {
-    const attrs: Attrs = [[Attr.RequestedTransport, Buffer.from([17, 0, 0, 0])]];
+    const protocol = opts.relay === 'tcp' ? 6 : 17; // IANA protocol numbers (RFC 8656 §18.7)
+    const attrs: Attrs = [[Attr.RequestedTransport, Buffer.from([protocol, 0, 0, 0])]];
     if (opts.lifetime !== undefined) attrs.push([Attr.Lifetime, u32(opts.lifetime)]);
     if (opts.family === 'IPv6') attrs.push([Attr.RequestedAddressFamily, Buffer.from([0x02, 0, 0, 0])]);
     let res = await this.transact(Method.Allocate, attrs);

@@ -33,6 +33,29 @@ describe('renderCoturnConfig', () => {
     expect(l).toContain('log-file=/var/log/turn.log');
   });
 
+  it('denies special-purpose peers without a range that coturn applies to every IPv4 peer', () => {
+    const l = lines(renderCoturnConfig(config(), tls));
+    const denied = l.filter((x) => x.startsWith('denied-peer-ip=')).map((x) => x.slice('denied-peer-ip='.length));
+    expect(denied).toEqual(expect.arrayContaining([
+      '127.0.0.0-127.255.255.255',
+      '10.0.0.0-10.255.255.255',
+      '100.64.0.0-100.127.255.255',
+      '169.254.0.0-169.254.255.255',
+      '::1-::1',
+      '::ffff:0.0.0.0-::ffff:255.255.255.255',
+      // IPv4-compatible space from ::1: a range starting at :: would match every IPv4 peer.
+      '::0.0.0.1-::255.255.255.255',
+      '64:ff9b::-64:ff9b::ffff:ffff',
+      'fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+      'fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+    ]));
+    expect(denied).not.toContain('::-::');
+    expect(denied).not.toContain('::0.0.0.0-::255.255.255.255');
+    expect(l).toContain('no-tcp-relay');
+    expect(l).toContain('no-multicast-peers');
+    expect(l).not.toContain('allow-loopback-peers');
+  });
+
   it('turns TLS off when turnsPort is 0', () => {
     const text = renderCoturnConfig(config({ turnsPort: 0 }));
     expect(lines(text)).toContain('no-tls');
@@ -44,6 +67,10 @@ describe('renderCoturnConfig', () => {
     ['STUN and TURN on different ports', () => renderCoturnConfig(config({ stunPort: 3479 }), tls), /one port/],
     ['a hostname where an address belongs', () => renderCoturnConfig(config(), { ...tls, allowedPeerIps: ['intranet.local'] }), /not an address/],
     ['a line break smuggled into an address', () => renderCoturnConfig(config(), { ...tls, relayIps: ['10.0.0.1\nallow-loopback-peers'] }), /not an address/],
+    ['an inverted peer range', () => renderCoturnConfig(config(), { ...tls, allowedPeerIps: ['10.0.0.9-10.0.0.1'] }), /not an address or a low-high/],
+    ['a peer range across families', () => renderCoturnConfig(config(), { ...tls, allowedPeerIps: ['10.0.0.1-::1'] }), /not an address or a low-high/],
+    ['an allowed range coturn reads as every IPv4 peer', () => renderCoturnConfig(config(), { ...tls, allowedPeerIps: ['::-::ffff'] }), /unspecified address/],
+    ['a range where a relay address belongs', () => renderCoturnConfig(config(), { ...tls, relayIps: ['10.0.0.1-10.0.0.2'] }), /not an address/],
     ['an inverted relay port range', () => renderCoturnConfig(config(), { ...tls, minPort: 60000, maxPort: 50000 }), /port range/],
     ['a secret with whitespace', () => renderCoturnConfig(config({ secrets: [`${'s'.repeat(32)} x`] }), tls), /whitespace/],
   ])('refuses %s', (_name, render, message) => {

@@ -434,6 +434,12 @@ describe('deploy/server.example.json', () => {
     const conf = renderCoturnConfig(config, { certFile: '/etc/zerorange/tls/turn/fullchain.pem', keyFile: '/etc/zerorange/tls/turn/privkey.pem' });
     expect(conf).toContain(`realm=${config.turn.realm}`);
     expect(conf).toContain(`tls-listening-port=${config.turn.turnsPort}`);
+    // The production relay policy: UDP relays only, special-purpose peers denied, nothing re-allowed.
+    const lines = conf.split('\n');
+    expect(lines).toContain('no-tcp-relay');
+    expect(lines).not.toContain('allow-loopback-peers');
+    expect(lines.filter((l) => l.startsWith('allowed-peer-ip='))).toEqual([]);
+    expect(lines.filter((l) => /^denied-peer-ip=::(-|0\.0\.0\.0-)/.test(l))).toEqual([]);
     const published = list(service('signaling').ports).map((p) => splitSpec(String(p)).at(-1));
     expect(published).toEqual([String(config.listen.port)]);
   });
