@@ -96,7 +96,8 @@ export class FileReplayStore implements ReplayStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await (this.queued ?? this.syncing);
+    // A failed flush has already failed the joins that waited for it.
+    await (this.queued ?? this.syncing)?.catch(() => {});
     closeSync(this.fd);
   }
 
