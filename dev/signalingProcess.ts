@@ -47,7 +47,9 @@ export interface SignalingProcessOptions {
  */
 export async function startSignalingProcess(opts: SignalingProcessOptions): Promise<SignalingProcess> {
   const configFile = join(opts.dir, 'signaling.json');
-  writeFileSync(configFile, JSON.stringify(opts.config), { mode: 0o600 });
+  // Used room tokens outlive restart(), as in a deployment, unless the configuration names a store.
+  const roomToken = { replayStoreFile: join(opts.dir, 'room-tokens.log'), ...(opts.config as { roomToken?: object }).roomToken };
+  writeFileSync(configFile, JSON.stringify({ ...opts.config, roomToken }), { mode: 0o600 });
   const scheme = 'tls' in opts.config ? 'https' : 'http';
   const health = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/healthz`;
   let child: ChildProcess;

@@ -113,8 +113,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const configInput = {
       listen: { host, port: signalingPort },
       idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, scopes: [...DEV_IDP_SCOPES], algorithms: ['ES256'] },
-      // Fresh secrets every run: nothing to leak, nothing to commit.
-      roomToken: { secret: randomBytes(32).toString('base64url') },
+      // Fresh secrets every run: nothing to leak, nothing to commit. Used room tokens are kept in the
+      // state directory, so a restarted signaling server still refuses them.
+      roomToken: { secret: randomBytes(32).toString('base64url'), replayStoreFile: join(stateDir, 'room-tokens.log') },
       turn: {
         secrets: [randomBytes(32).toString('base64url')],
         host,

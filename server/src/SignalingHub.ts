@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import {
@@ -14,45 +13,11 @@ import {
 } from '../../shared/protocol/index.js';
 import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
-import { KeyedRateLimiter, TokenBucket } from './rateLimit.js';
-import { randomId, ReplayGuard, RoomTokenError, type RoomTokenClaims, type RoomTokens } from './roomTokens.js';
-
-type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'kicked';
-
-interface Peer {
-  /** Connection id, for logs. */
-  readonly conn: string;
-  /** Peer id in the room: random, or stable across reconnects when the client names its call (clientId). */
-  id: string;
-  readonly ws: WebSocket;
-  readonly ip: string;
-  state: 'pending' | 'joining' | 'joined' | 'closed';
-  /** Reconnected in place of an earlier socket of the same call (for logs). */
-  resumed: boolean;
-  /** When a pending socket that has not joined is dropped (ms since epoch). */
-  joinBy: number;
-  /** Runs once when the socket is gone. */
-  readonly onClosed: (ip: string) => void;
-  claims?: RoomTokenClaims;
-  room?: Room;
-  readonly bucket: TokenBucket;
-  alive: boolean;
-  /** When to push fresh TURN credentials (ms since epoch). */
-  iceRefreshAt: number;
-  /** Messages refused for rate since the last heartbeat; many in a row ends the connection. */
-  refusedForRate: number;
-  leaveReason: LeaveReason;
-}
-
-// The hub's state rides on the socket, so every socket shares one set of event handlers.
-const PEER = Symbol('peer');
-type PeerSocket = WebSocket & { [PEER]: Peer };
-const peerOf = (ws: WebSocket): Peer => (ws as PeerSocket)[PEER];
-
-interface Room {
-  readonly id: string;
-  readonly peers: Map<string, Peer>;
-}
+import { SenderLimits } from './hubLimits.js';
+import { attachPeer, peerLogFields, peerOf, RoomDirectory, stablePeerId, type Peer } from './hubPeer.js';
+import { MemoryReplayStore, type ReplayStore } from './replayStore.js';
+import { RoomTokenGate } from './roomTokenGate.js';
+import { randomId, type RoomTokens } from './roomTokens.js';
 
 export interface IssuedIce {
   iceServers: IceServer[];
@@ -68,6 +33,8 @@ export interface HubDeps {
   issueIce: (sid: string, trigger: 'join' | 'refresh') => IssuedIce;
   /** Key for stable peer ids; stable across restarts so a call survives a server restart. */
   peerIdKey: string;
+  /** Used room-token ids; in memory when not given. Closed by shutdown(). */
+  replay?: ReplayStore;
   now?: () => number;
 }
 
@@ -79,7 +46,7 @@ export class SignalingHub {
   private readonly peers = new Set<Peer>();
   /** Sockets that have not joined yet; swept for the join timeout. */
   private readonly pending = new Set<Peer>();
-  private readonly rooms = new Map<string, Room>();
+  private readonly rooms: RoomDirectory;
   private readonly joinSweep: NodeJS.Timeout;
   private readonly handlers: {
     message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
@@ -87,17 +54,20 @@ export class SignalingHub {
     error: (this: WebSocket, err: Error) => void;
     close: (this: WebSocket, code: number) => void;
   };
-  private readonly replay: ReplayGuard;
-  private readonly userLimiter: KeyedRateLimiter;
+  private readonly gate: RoomTokenGate;
+  private readonly senders: SenderLimits;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Set by shutdown(): sockets are closing because the server is, not because people left. */
+  private draining = false;
   private readonly now: () => number;
   private readonly limits: ServerConfig['limits'];
 
   constructor(private readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
     this.limits = deps.config.limits;
-    this.replay = new ReplayGuard(this.now);
-    this.userLimiter = new KeyedRateLimiter(this.limits.userMessageBurst, this.limits.userMessagesPerSecond, this.now);
+    this.rooms = new RoomDirectory(deps.metrics.rooms);
+    this.gate = new RoomTokenGate({ ...deps, replay: deps.replay ?? new MemoryReplayStore(this.now) });
+    this.senders = new SenderLimits(this.limits, this.now);
     this.heartbeat = setInterval(() => this.tick(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref();
     // One sweep instead of a timer per socket: a timer is a heap object and a timer-list entry each.
@@ -130,11 +100,7 @@ export class SignalingHub {
    * would cost memory on every idle connection.
    */
   private log(peer: Peer): Logger {
-    return this.deps.log.child(
-      peer.claims
-        ? { conn: peer.conn, room: peer.claims.room, sub: peer.claims.sub, peer: peer.id, resumed: peer.resumed }
-        : { conn: peer.conn },
-    );
+    return this.deps.log.child(peerLogFields(peer));
   }
 
   private debug(peer: Peer, fields: Record<string, unknown>, msg: string): void {
@@ -161,13 +127,13 @@ export class SignalingHub {
       resumed: false,
       joinBy: this.now() + this.limits.joinTimeoutMs,
       onClosed,
-      bucket: new TokenBucket(this.limits.messageBurst, this.limits.messagesPerSecond, this.now),
+      bucket: this.senders.socketBucket(),
       alive: true,
       iceRefreshAt: Infinity,
       refusedForRate: 0,
       leaveReason: 'disconnected',
     };
-    (ws as PeerSocket)[PEER] = peer;
+    attachPeer(ws, peer);
     this.peers.add(peer);
     this.pending.add(peer);
     this.deps.metrics.connections.inc();
@@ -176,6 +142,8 @@ export class SignalingHub {
     ws.on('pong', this.handlers.pong);
     ws.on('error', this.handlers.error);
     ws.on('close', this.handlers.close);
+    // An upgrade that completed while the server began draining.
+    if (this.draining) this.fatal(peer, 'server-shutdown', 'the server is restarting');
   }
 
   private sweepPending(): void {
@@ -186,10 +154,17 @@ export class SignalingHub {
     }
   }
 
-  /** Tells everyone the server is going away and closes their sockets; resolves when all are closed or at the deadline. */
+  /**
+   * Tells everyone the server is going away and closes their sockets; resolves when all are closed or
+   * at the deadline. Nobody is reported as having left: the members reconnect to the restarted
+   * server with their peer ids, and their media never stopped.
+   */
   async shutdown(deadlineMs: number): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
     clearInterval(this.heartbeat);
     clearInterval(this.joinSweep);
+    this.deps.audit('server.shutdown', { connections: this.peers.size, ...this.rooms.counts() });
     const closed = [...this.peers].map(
       (peer) => new Promise<void>((resolve) => {
         if (peer.ws.readyState === WebSocket.CLOSED) return resolve();
@@ -206,6 +181,8 @@ export class SignalingHub {
     ]);
     clearTimeout(timer);
     for (const peer of this.peers) peer.ws.terminate();
+    this.rooms.clear();
+    await this.gate.close();
   }
 
   private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
@@ -220,20 +197,22 @@ export class SignalingHub {
     if (!this.takeRate(peer)) return;
     const parsed = parseClientMessage(raw.toString('utf8'));
     if (!parsed.ok) return this.refuse(peer, parsed.code, parsed.reason);
-    this.dispatch(peer, parsed.message, received);
+    this.dispatch(peer, parsed.message, raw.length, received);
   }
 
-  private dispatch(peer: Peer, msg: ClientMessage, received: number): void {
+  private dispatch(peer: Peer, msg: ClientMessage, bytes: number, received: number): void {
     switch (msg.type) {
       case 'join':
         if (peer.state !== 'pending') return this.refuse(peer, 'already-joined', 'this socket has joined already');
         void this.join(peer, msg.v, msg.roomToken, msg.clientId);
         return;
       case 'ping':
+        // Nothing for a socket that has not proved who it is, beyond the refusal itself.
+        if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
         this.send(peer, { type: 'pong', id: msg.id });
         return;
       case 'signal':
-        return this.relay(peer, msg.to, msg.data, received);
+        return this.relay(peer, msg.to, msg.data, bytes, received);
       case 'leave':
         if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
         peer.leaveReason = 'left';
@@ -244,48 +223,27 @@ export class SignalingHub {
     }
   }
 
-  /**
-   * A client that names its call keeps one peer id across reconnects (and server restarts): the id is
-   * derived from the room, the verified subject and that name, so nobody else can take it over.
-   */
-  private peerIdFor(room: string, sub: string, clientId: string): string {
-    return createHmac('sha256', this.deps.peerIdKey).update(`peer-id\0${room}\0${sub}\0${clientId}`).digest().subarray(0, 16).toString('base64url');
-  }
-
   private async join(peer: Peer, version: number, token: string, clientId: string | undefined): Promise<void> {
     peer.state = 'joining';
     if (version !== PROTOCOL_VERSION) {
       return this.fatal(peer, 'unsupported-version', `this server speaks protocol version ${PROTOCOL_VERSION}`);
     }
-    let claims: RoomTokenClaims;
-    try {
-      claims = await this.deps.roomTokens.verify(token);
-    } catch (err) {
-      const reason = err instanceof RoomTokenError ? err.reason : 'invalid';
-      this.deps.audit('room-token.rejected', { conn: peer.conn, ip: peer.ip, reason });
-      this.deps.metrics.joins.inc({ stage: 'socket', outcome: `token-${reason}` });
-      return this.fatal(peer, 'unauthorized', `room token ${reason === 'expired' ? 'has expired' : 'is invalid'}`);
-    }
+    const claims = await this.gate.verify(token, peer);
+    if ('code' in claims) return this.fatal(peer, claims.code, claims.message);
     if (peer.state !== 'joining') return; // closed while verifying
-    if (!this.replay.claim(claims.jti, claims.exp)) {
-      this.deps.audit('room-token.rejected', { conn: peer.conn, ip: peer.ip, sub: claims.sub, room: claims.room, reason: 'replayed' });
-      this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'replayed' });
-      return this.fatal(peer, 'token-replayed', 'this room token has been used already; join again');
-    }
-    let room = this.rooms.get(claims.room);
-    const peerId = clientId ? this.peerIdFor(claims.room, claims.sub, clientId) : peer.id;
+    const refused = await this.gate.claim(claims, peer);
+    if (peer.state !== 'joining') return; // closed while recording the token
+    if (refused) return this.fatal(peer, refused.code, refused.message);
+    const existing = this.rooms.get(claims.room);
+    const peerId = clientId ? stablePeerId(this.deps.peerIdKey, claims.room, claims.sub, clientId) : peer.id;
     // The same call reconnecting: its old socket (perhaps half-open) gives way, keeping the peer id.
-    const replaced = room?.peers.get(peerId);
-    if (room && room.peers.size - (replaced ? 1 : 0) >= this.deps.config.rooms.maxPeers) {
+    const replaced = existing?.peers.get(peerId);
+    if (existing && existing.peers.size - (replaced ? 1 : 0) >= this.deps.config.rooms.maxPeers) {
       this.deps.audit('join.denied', { conn: peer.conn, sub: claims.sub, room: claims.room, reason: 'room-full' });
       this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'room-full' });
       return this.fatal(peer, 'room-full', `the room is full (${this.deps.config.rooms.maxPeers} people)`);
     }
-    if (!room) {
-      room = { id: claims.room, peers: new Map() };
-      this.rooms.set(room.id, room);
-      this.deps.metrics.rooms.set(this.rooms.size);
-    }
+    const room = this.rooms.open(claims.room);
     this.pending.delete(peer);
     if (replaced) {
       room.peers.delete(peerId);
@@ -317,11 +275,11 @@ export class SignalingHub {
     if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
   }
 
-  private relay(peer: Peer, to: string, data: SignalData, received: number): void {
+  private relay(peer: Peer, to: string, data: SignalData, bytes: number, received: number): void {
     if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
     const target = peer.room!.peers.get(to);
     if (!target || target === peer) return this.refuse(peer, 'unknown-peer', 'no such peer in this room');
-    if (!this.userLimiter.take(peer.claims!.sub)) return this.rateLimited(peer);
+    if (!this.senders.mayRelay(peer.claims!.sub, bytes)) return this.rateLimited(peer);
     this.send(target, { type: 'signal', from: peer.id, data });
     this.deps.metrics.relayed.inc();
     this.deps.metrics.relayLatency.observe((performance.now() - received) / 1000);
@@ -357,8 +315,12 @@ export class SignalingHub {
   /** Sends an error and closes the socket. */
   private fatal(peer: Peer, code: ErrorCode, message: string): void {
     if (peer.state === 'closed') return;
-    if (code !== 'server-shutdown') this.countRejection(code);
-    this.log(peer).info({ code }, message);
+    // A shutdown is audited once, not once per socket.
+    if (code === 'server-shutdown') this.debug(peer, { code }, message);
+    else {
+      this.countRejection(code);
+      this.log(peer).info({ code }, message);
+    }
     this.send(peer, { type: 'error', code, message, fatal: true });
     peer.leaveReason = code === 'join-timeout' ? 'timeout' : 'kicked';
     this.removeFromRoom(peer);
@@ -395,17 +357,11 @@ export class SignalingHub {
   }
 
   private removeFromRoom(peer: Peer): void {
-    const room = peer.room;
-    // Identity check: a replaced socket must not remove the connection that took over its id.
-    if (!room || room.peers.get(peer.id) !== peer) return;
-    room.peers.delete(peer.id);
-    peer.room = undefined;
+    const room = this.rooms.leave(peer);
+    // While draining nobody leaves: a peer-left would make the others tear down a working call.
+    if (!room || this.draining) return;
     for (const other of room.peers.values()) {
       this.send(other, { type: 'peer-left', peerId: peer.id, reason: peer.leaveReason });
-    }
-    if (room.peers.size === 0) {
-      this.rooms.delete(room.id);
-      this.deps.metrics.rooms.set(this.rooms.size);
     }
     this.deps.audit('session.left', { conn: peer.conn, sub: peer.claims?.sub, room: room.id, reason: peer.leaveReason });
   }
@@ -434,6 +390,6 @@ export class SignalingHub {
       peer.ws.ping();
       if (peer.state === 'joined' && now >= peer.iceRefreshAt) this.refreshIce(peer);
     }
-    this.userLimiter.sweep();
+    this.senders.sweep();
   }
 }

@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { KeyedRateLimiter } from './rateLimit.js';
 import { JOIN_PAGE_CSP, renderJoinPage } from './joinPage.js';
 import { RoomPolicy } from './roomPolicy.js';
+import { openReplayStore } from './replayStore.js';
 import { randomId, RoomTokens } from './roomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
 import { buildIceServers, createTurnCredential } from './turn.js';
@@ -116,7 +117,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     return { iceServers: buildIceServers(turnEndpoints, credential), expiresAt: credential.expiresAt };
   };
 
-  const hub = new SignalingHub({ config, roomTokens, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
+  const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
+  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   let draining = false;
 
   const clientIp = (req: IncomingMessage): string => {

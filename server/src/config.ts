@@ -45,6 +45,11 @@ export const ServerConfig = z
       .object({
         secret,
         ttlSeconds: z.number().int().min(300).max(900).default(600),
+        /**
+         * Append-only file of used room-token ids, so a token stays single-use across restarts
+         * (one server process per file). Unset: remembered in memory only (warned at start).
+         */
+        replayStoreFile: z.string().min(1).optional(),
       }),
     turn: z
       .object({
@@ -91,7 +96,19 @@ export const ServerConfig = z
         sendQueueBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
         joinTimeoutMs: z.number().int().min(100).default(10_000),
         heartbeatIntervalMs: z.number().int().min(100).default(15_000),
+        /**
+         * Bytes a user may relay to other members (token bucket). A join in a full room of 16 sends
+         * 15 offers (SDP 3-8 KB) and their candidates, about 180 KB at once, as does an ICE restart
+         * of every connection: the burst holds more than two of those. Once connected, signaling is
+         * a few hundred bytes a second, and the rate refills the burst in 8 s. A flood therefore
+         * puts at most the burst (half of the 1 MiB send queue) in a member's queue, plus 64 KiB/s
+         * that any member reading at 512 kbit/s or more drains as it comes.
+         */
+        relayBytesPerSecond: z.number().int().min(1024).default(64 * 1024),
+        relayByteBurst: z.number().int().min(1024).default(512 * 1024),
       })
+      .refine((l) => l.relayByteBurst >= l.maxMessageBytes, { message: 'relayByteBurst must be at least maxMessageBytes', path: ['relayByteBurst'] })
+      .refine((l) => l.relayByteBurst < l.sendQueueBytes, { message: 'relayByteBurst must be less than sendQueueBytes, or one sender can fill a queue', path: ['relayByteBurst'] })
       .prefault({}),
     shutdownGraceMs: z.number().int().min(0).default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -132,7 +149,7 @@ function readSecretFile(path: string, setting: string): string {
 /**
  * Loads the configuration: a JSON file (ZR_CONFIG or the argument), then secrets from the
  * environment or from files, so secrets never need to sit in the config file:
- * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_TURN_SECRETS (comma-separated,
+ * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_REPLAY_STORE_FILE, ZR_TURN_SECRETS (comma-separated,
  * newest first) / ZR_TURN_SECRETS_FILE (one per line, newest first), ZR_PORT, ZR_LOG_LEVEL.
  */
 export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): ServerConfig {
@@ -153,6 +170,7 @@ export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): Server
   const roomToken = { ...(raw.roomToken as object | undefined) } as Record<string, unknown>;
   if (env.ZR_ROOM_TOKEN_SECRET) roomToken.secret = env.ZR_ROOM_TOKEN_SECRET;
   if (env.ZR_ROOM_TOKEN_SECRET_FILE) roomToken.secret = readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE');
+  if (env.ZR_REPLAY_STORE_FILE) roomToken.replayStoreFile = env.ZR_REPLAY_STORE_FILE;
   const turn = { ...(raw.turn as object | undefined) } as Record<string, unknown>;
   if (env.ZR_TURN_SECRETS) turn.secrets = env.ZR_TURN_SECRETS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.ZR_TURN_SECRETS_FILE) {

@@ -108,31 +108,3 @@ export class RoomTokens {
     return { sub: c.sub, name: c.name, room: c.room, sid: c.sid, jti: c.jti, iceExp: c.iceExp, exp: c.exp };
   }
 }
-
-/** Remembers used token ids until they expire, so each room token opens one session only. */
-export class ReplayGuard {
-  private readonly used = new Map<string, number>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** True the first time a jti is seen; false for a replay. */
-  claim(jti: string, expiresAtSeconds: number): boolean {
-    this.sweep();
-    if (this.used.has(jti)) return false;
-    this.used.set(jti, expiresAtSeconds * 1000);
-    return true;
-  }
-
-  get size(): number {
-    return this.used.size;
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    // Map iteration is insertion order and tokens share one TTL, so expiries are nearly sorted.
-    for (const [jti, exp] of this.used) {
-      if (exp > now) break;
-      this.used.delete(jti);
-    }
-  }
-}

@@ -376,7 +376,16 @@ describe('signaling server lifecycle', () => {
 
   it('disconnects a slow consumer instead of buffering without bound', async () => {
     const h = await SignalingHarness.start({
-      limits: { sendQueueBytes: 256 * 1024, messagesPerSecond: 10_000, messageBurst: 10_000, userMessagesPerSecond: 10_000, userMessageBurst: 10_000 },
+      limits: {
+        sendQueueBytes: 256 * 1024,
+        messagesPerSecond: 10_000,
+        messageBurst: 10_000,
+        userMessagesPerSecond: 10_000,
+        userMessageBurst: 10_000,
+        // The byte budget would stop this flood before the queue fills: lift it to reach the queue limit.
+        relayByteBurst: 128 * 1024,
+        relayBytesPerSecond: 1e9,
+      },
     });
     try {
       const alice = await h.connect('slow-room', 'alice');

@@ -283,7 +283,9 @@ class FakeSocket extends EventTarget {
     this.sent.push(data);
     const msg = JSON.parse(data) as { type: string; id: number };
     if (msg.type === 'ping' && net.socket.kind === 'answer') {
-      later(net.socket.ms / 3, () => !this.closed && this.dispatchEvent(event('message', { data: JSON.stringify({ type: 'pong', id: msg.id }) })));
+      // As the signaling server answers a socket that has not joined.
+      const answer = { type: 'error', code: 'not-joined', message: 'join a room first', fatal: false };
+      later(net.socket.ms / 3, () => !this.closed && this.dispatchEvent(event('message', { data: JSON.stringify(answer) })));
     }
   }
 

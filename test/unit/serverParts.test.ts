@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { KeyedRateLimiter, TokenBucket } from '../../server/src/rateLimit.js';
-import { ReplayGuard, RoomTokenError, RoomTokens } from '../../server/src/roomTokens.js';
+import { RoomTokenError, RoomTokens } from '../../server/src/roomTokens.js';
+import { MemoryReplayStore } from '../../server/src/replayStore.js';
 import { RoomPolicy } from '../../server/src/roomPolicy.js';
 import { ConfigError, loadConfig, parseConfig } from '../../server/src/config.js';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -94,10 +95,10 @@ describe('RoomTokens', () => {
   });
 });
 
-describe('ReplayGuard', () => {
+describe('MemoryReplayStore', () => {
   it('accepts a jti once and forgets it after expiry', () => {
     const c = clock();
-    const guard = new ReplayGuard(c.now);
+    const guard = new MemoryReplayStore(c.now);
     const exp = Math.floor(c.now() / 1000) + 10;
     expect(guard.claim('j1', exp)).toBe(true);
     expect(guard.claim('j1', exp)).toBe(false);
