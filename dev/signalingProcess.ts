@@ -47,7 +47,9 @@ export interface SignalingProcessOptions {
  */
 export async function startSignalingProcess(opts: SignalingProcessOptions): Promise<SignalingProcess> {
   const configFile = join(opts.dir, 'signaling.json');
-  writeFileSync(configFile, JSON.stringify(opts.config), { mode: 0o600 });
+  // Several servers may run on one machine: without a chosen metrics port, take any free one.
+  const config = 'metrics' in opts.config ? opts.config : { ...opts.config, metrics: { host: opts.host, port: 0 } };
+  writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
   const scheme = 'tls' in opts.config ? 'https' : 'http';
   const health = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/healthz`;
   let child: ChildProcess;

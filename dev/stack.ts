@@ -106,12 +106,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const work = mkdtempSync(join(tmpdir(), 'zerorange-stack-'));
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const signalingPort = opts.signalingPort ? opts.signalingPort : await freePort(host);
+    const metricsPort = await freePort(host);
 
     const wantTurn = opts.turn ?? true;
     const bin = turnserverPath();
     const turnPorts = wantTurn && bin ? await chooseTurnPorts(host, opts, say) : { port: 3478, tlsPort: 0 };
     const configInput = {
       listen: { host, port: signalingPort },
+      // Clients are sent to the listening address; a deployment names its public URL instead.
+      development: true,
+      metrics: { host, port: metricsPort },
       idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, scopes: [...DEV_IDP_SCOPES], algorithms: ['ES256'] },
       // Fresh secrets every run: nothing to leak, nothing to commit.
       roomToken: { secret: randomBytes(32).toString('base64url') },
@@ -194,7 +198,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         url,
         clientConfigUrl: `${url}/v1/client-config`,
         signalingUrl: `${url.replace(/^http/, 'ws')}/v1/signal`,
-        metricsUrl: `${url}/metrics`,
+        metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`,
         pid: signaling.pid,
       },
       turn: turnInfo,

@@ -296,7 +296,7 @@ describe('signaling server', () => {
   });
 
   it('reports joins, relays and rejections in /metrics', async () => {
-    const body = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    const body = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(body).toMatch(/zerorange_joins_total\{stage="http",outcome="allowed"\} [1-9]/);
     expect(body).toMatch(/zerorange_messages_relayed_total [1-9]/);
     expect(body).toMatch(/zerorange_rejections_total\{reason="unknown-peer"\} [1-9]/);
@@ -373,7 +373,7 @@ describe('signaling server lifecycle', () => {
         alice.socket.send({ type: 'signal', to: bob.welcome.self.peerId, data: { kind: 'description', description: { type: 'offer', sdp } } });
       }
       expect(await left).toMatchObject({ peerId: bob.welcome.self.peerId, reason: 'kicked' });
-      const metrics = await (await fetch(`${h.baseUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(/zerorange_rejections_total\{reason="slow-consumer"\} 1/);
       alice.socket.close();
       bob.socket.ws.terminate();

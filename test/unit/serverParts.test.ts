@@ -134,6 +134,7 @@ describe('RoomPolicy', () => {
 
 describe('config', () => {
   const base = {
+    publicUrl: 'https://signal.example.com',
     idp: { issuer: 'https://id.example.com', audience: 'zr', clientId: 'desktop' },
     roomToken: { secret: SECRET },
     turn: { secrets: ['t'.repeat(40)], host: 'turn.example.com' },
