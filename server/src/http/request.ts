@@ -8,6 +8,15 @@ export interface RequestTarget {
 
 const MAX_TARGET = 8 * 1024;
 
+/** Whether `authority` is a host[:port] the WHATWG URL parser accepts (it throws otherwise). */
+function validAuthority(authority: string): boolean {
+  try {
+    return new URL(`http://${authority}/`).host !== '';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parses a request target (RFC 9112 origin-form, or absolute-form from a proxy) and never throws:
  * anything else, `//[` included, gives null, which the caller answers with 400.
@@ -16,9 +25,9 @@ export function parseTarget(raw: string | undefined): RequestTarget | null {
   if (raw === undefined || raw.length === 0 || raw.length > MAX_TARGET) return null;
   let target = raw;
   if (!target.startsWith('/')) {
-    const absolute = /^https?:\/\/[^/?#]*(\/[^#]*)?$/i.exec(target);
-    if (!absolute) return null;
-    target = absolute[1] ?? '/';
+    const absolute = /^https?:\/\/([^/?#]*)(\/[^#]*)?$/i.exec(target);
+    if (!absolute || !validAuthority(absolute[1]!)) return null;
+    target = absolute[2] ?? '/';
   }
   const hash = target.indexOf('#');
   if (hash >= 0) target = target.slice(0, hash);
