@@ -28,9 +28,10 @@ export function connect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
 
 /**
  * Sends raw bytes as one request and resolves with the first response, or status 0 when the
- * server closes without one. The connection is closed afterwards.
+ * server closes without one. The connection is closed afterwards; with `end`, our side is
+ * half-closed right after the request, so an incomplete one is not left waiting for more.
  */
-export async function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
+export async function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5000, opts: { end?: boolean } = {}): Promise<RawResponse> {
   const socket = await connect(port);
   socket.on('error', () => undefined);
   return new Promise((resolve, reject) => {
@@ -50,7 +51,8 @@ export async function rawRequest(port: number, bytes: string | Buffer, timeoutMs
       if (r) done(r);
     });
     socket.on('close', () => done(parseResponse(text) ?? { status: 0, head: text, body: '' }));
-    socket.write(bytes);
+    if (opts.end) socket.end(bytes);
+    else socket.write(bytes);
   });
 }
 

@@ -42,9 +42,10 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestList
     ? https.createServer({ ...timing, cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile), minVersion: 'TLSv1.2' }, handler)
     : http.createServer(timing, handler);
 
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     log.debug({ code: err.code }, 'client error');
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // Once a response has started on this connection, a raw answer would corrupt it: just close.
+    if (err.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
       socket.destroy();
       return;
     }
