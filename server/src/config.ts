@@ -97,7 +97,7 @@ export const ServerConfig = z
         connectionsPerIp: z.number().int().positive().default(32),
         /**
          * TCP connections one address may hold on the public port, signaling sockets included
-         * (0: no cap). Applied to the direct peer, so set it to 0 behind a proxy that enforces its own.
+         * (0: no cap). Not applied behind trusted proxies (trustProxyHops > 0): they must cap their own.
          */
         httpConnectionsPerIp: z.number().int().min(0).default(64),
         /** A request's headers must arrive within this, the whole request within requestTimeoutMs. */
