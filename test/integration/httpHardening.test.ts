@@ -45,8 +45,15 @@ describe('the HTTP surface under malformed input', () => {
     expect((await rawRequest(port, requestHead('/join/%ZZ'))).status).toBe(404);
   });
 
-  it('ignores a Host header that is not a host, and never reflects Host', async () => {
-    for (const host of ['host: [[::', 'host: a b', 'host: evil.example:99999', 'host: evil.example']) {
+  it('answers a Host header that is not a host with 400, on requests and upgrades', async () => {
+    for (const host of ['host: [[::', 'host: a b', 'host: evil.example:99999', 'host: user@evil.example', 'host: ']) {
+      expect((await rawRequest(port, requestHead('/healthz', [host]))).status, host).toBe(400);
+      expect((await rawRequest(port, requestHead('/v1/signal', [host, ...UPGRADE]))).status, host).toBe(400);
+    }
+  });
+
+  it('never reflects Host', async () => {
+    for (const host of ['host: evil.example', 'host: evil.example:8443', 'host: [::1]:1']) {
       const res = await rawRequest(port, requestHead('/v1/client-config', [host]));
       expect(res.status).toBe(200);
       expect(ClientConfig.parse(JSON.parse(res.body)).signalingUrl).toBe(`ws://127.0.0.1:${port}/v1/signal`);

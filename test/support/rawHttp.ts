@@ -47,10 +47,16 @@ export async function rawRequest(port: number, bytes: string | Buffer, timeoutMs
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('latin1');
-      const r = parseResponse(text);
+      let r = parseResponse(text);
+      // An interim answer (100 Continue) is not the answer: look past it.
+      while (r && r.status >= 100 && r.status < 200 && r.status !== 101) {
+        text = text.slice(r.head.length + 4);
+        r = parseResponse(text);
+      }
       if (r) done(r);
     });
-    socket.on('close', () => done(parseResponse(text) ?? { status: 0, head: text, body: '' }));
+    // A short body (a HEAD answer, a cut connection) still has its status line.
+    socket.on('close', () => done(parseResponse(text) ?? { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0), head: text, body: '' }));
     if (opts.end) socket.end(bytes);
     else socket.write(bytes);
   });

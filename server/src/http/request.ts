@@ -8,13 +8,23 @@ export interface RequestTarget {
 
 const MAX_TARGET = 8 * 1024;
 
-/** Whether `authority` is a host[:port] the WHATWG URL parser accepts (it throws otherwise). */
+/** Whether `authority` is a host[:port] (no user info) the WHATWG URL parser accepts (it throws otherwise). */
 function validAuthority(authority: string): boolean {
+  if (authority.includes('@')) return false;
   try {
     return new URL(`http://${authority}/`).host !== '';
   } catch {
     return false;
   }
+}
+
+/**
+ * RFC 9112 asks for 400 when Host is not a host. It is checked only for that: the server never
+ * uses Host (clients are sent to publicUrl). Node already refuses a missing or repeated one.
+ */
+export function validHostHeader(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  return host === undefined ? req.httpVersion !== '1.1' : validAuthority(host);
 }
 
 /**

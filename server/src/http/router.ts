@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { hasBody, requestTarget } from './request.js';
+import { hasBody, requestTarget, validHostHeader } from './request.js';
 import { HttpError, sendError, sendJson } from './respond.js';
 
 export interface RouteRequest {
@@ -39,6 +39,7 @@ export function createRequestHandler(routes: readonly Route[], log: Logger, metr
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     const target = requestTarget(req);
     if (!target) throw new HttpError(400, 'bad-request', 'the request target does not parse');
+    if (!validHostHeader(req)) throw new HttpError(400, 'bad-request', 'the Host header is not a host');
     // No route takes a body: refuse it instead of reading it, and close once answered.
     if (hasBody(req)) throw new HttpError(413, 'bad-request', 'this server takes no request bodies', { connection: 'close' });
     const method = req.method ?? 'GET';

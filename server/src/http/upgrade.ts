@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import type { AppContext } from './context.js';
-import { requestTarget } from './request.js';
+import { requestTarget, validHostHeader } from './request.js';
 import { rejectUpgrade } from './respond.js';
 import { isRefused } from './server.js';
 
@@ -21,6 +21,7 @@ export function createUpgradeHandler(ctx: AppContext, wss: WebSocketServer) {
     const ip = ctx.clientIp(req);
     const target = requestTarget(req);
     if (!target) return rejectUpgrade(socket, 400, 'bad-request', 'the request target does not parse');
+    if (!validHostHeader(req)) return rejectUpgrade(socket, 400, 'bad-request', 'the Host header is not a host');
     if (target.path !== '/v1/signal') return rejectUpgrade(socket, 404, 'not-found', 'no such endpoint');
     if (ctx.isDraining()) return rejectUpgrade(socket, 503, 'server-shutdown', 'the server is restarting');
     const origin = req.headers.origin;
