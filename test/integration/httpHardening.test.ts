@@ -123,6 +123,16 @@ describe('slow and numerous clients', () => {
     }
   });
 
+  it('enforces the documented 10 s / 15 s by default', async () => {
+    const h = await SignalingHarness.start();
+    try {
+      expect(h.app.server.headersTimeout).toBe(10_000);
+      expect(h.app.server.requestTimeout).toBe(15_000);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('caps HTTP connections per address and serves again once one closes', async () => {
     const h = await SignalingHarness.start({ limits: { httpConnectionsPerIp: 3 } });
     const held: net.Socket[] = [];
@@ -181,6 +191,52 @@ describe('publicUrl', () => {
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       expect(code).toBe(2);
       expect(stderr).toMatch(/publicUrl: is required/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a bug outside every handler', () => {
+  it('is logged at fatal, and the process stops gracefully with exit code 1 for its supervisor to restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zr-crash-only-'));
+    try {
+      const file = join(dir, 'server.json');
+      const config = {
+        development: true,
+        listen: { host: '127.0.0.1', port: 0 },
+        metrics: { host: '127.0.0.1', port: 0 },
+        // Nothing listens there: discovery fails with a warning, which is all this needs.
+        idp: { issuer: 'http://127.0.0.1:1', audience: 'zr', clientId: 'desktop' },
+        roomToken: { secret: 'r'.repeat(40) },
+        turn: { secrets: ['t'.repeat(40)], host: '127.0.0.1' },
+        shutdownGraceMs: 500,
+      };
+      writeFileSync(file, JSON.stringify(config));
+      const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/support/throwOnSignal.ts', 'server/src/main.ts'], {
+        env: { ...process.env, ZR_CONFIG: file },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const lines: { level: number; msg: string }[] = [];
+      let listening: () => void;
+      const ready = new Promise<void>((resolve) => (listening = resolve));
+      let partial = '';
+      child.stdout.on('data', (c: Buffer) => {
+        partial += c.toString();
+        const complete = partial.split('\n');
+        partial = complete.pop()!;
+        for (const l of complete.filter((x) => x.startsWith('{'))) {
+          const line = JSON.parse(l) as { level: number; msg: string };
+          lines.push(line);
+          if (line.msg === 'signaling server listening') listening();
+        }
+      });
+      await Promise.race([ready, exited]);
+      child.kill('SIGUSR2');
+      expect(await exited).toBe(1);
+      expect(lines.find((l) => l.level === 60)?.msg).toBe('uncaughtException');
+      expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'signaling server closed']));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
