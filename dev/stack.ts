@@ -222,7 +222,7 @@ export function describeStack(stack: Stack): string {
   return [
     'ZeroRange development stack',
     `Identity     ${info.idp.issuer}  (users: ${users})`,
-    `Signaling    ${info.signaling.url}  (socket ${info.signaling.signalingUrl})`,
+    `Signaling    ${info.signaling.url}  (socket ${info.signaling.signalingUrl}; metrics ${info.signaling.metricsUrl})`,
     turn,
     `Stack file   ${stack.infoFile}`,
   ].join('\n');
