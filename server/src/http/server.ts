@@ -20,6 +20,8 @@ export interface HttpServerOptions {
 const refused = new WeakSet<Socket>();
 export const isRefused = (socket: Socket): boolean => refused.has(socket);
 
+const REFUSED_LINGER_MS = 1000;
+
 const clientErrorStatus = (code: string | undefined): number =>
   code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
 
@@ -63,8 +65,14 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestList
       log.debug({ ip }, 'connection refused: too many from this address');
       socket.on('error', () => socket.destroy());
       // Over TLS nothing readable can be said before the handshake: the connection just closes.
-      if (opts.tls) socket.destroy();
-      else socket.end(rawResponse(429, { error: { code: 'too-many-connections', message: 'too many connections from this address' } }, { 'retry-after': '10' }));
+      if (opts.tls) {
+        socket.destroy();
+        return;
+      }
+      socket.end(rawResponse(429, { error: { code: 'too-many-connections', message: 'too many connections from this address' } }, { 'retry-after': '10' }));
+      // Not counted, so not left open: a client that never closes its end is closed a moment later
+      // (the moment lets the answer be read before the reset that unread input causes).
+      setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
       return;
     }
     open.set(ip, count + 1);
