@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,10 +149,14 @@ describe('slow and numerous clients', () => {
       const refused = await rawRequest(port, requestHead('/healthz'));
       expect(refused.status).toBe(429);
       expect(refused.head).toMatch(/retry-after/i);
-      // A refused client that keeps its end open is closed by the server all the same.
-      const lingering = await connect(port);
+      // A refused client that keeps its end open is not kept: the server holds only the three again.
+      const lingering = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
       lingering.on('error', () => undefined);
-      await closed(lingering);
+      lingering.resume();
+      held.push(lingering);
+      const connections = () => new Promise<number>((resolve) => h.app.server.getConnections((_e, n) => resolve(n)));
+      await expect.poll(connections).toBe(4);
+      await expect.poll(connections, { timeout: 5000 }).toBe(3);
       const first = held.shift()!;
       first.destroy();
       await expect.poll(async () => (await rawRequest(port, requestHead('/healthz'))).status).toBe(200);
