@@ -53,6 +53,8 @@ export function createHttpServer(opts: HttpServerOptions, onRequest: RequestList
     }
     const status = clientErrorStatus(err.code);
     socket.end(rawResponse(status, { error: { code: 'bad-request', message: http.STATUS_CODES[status] } }));
+    // As Node's own handler does: the connection is over once the answer is out, whatever the client does.
+    socket.destroySoon();
   });
 
   const open = new Map<string, number>();
