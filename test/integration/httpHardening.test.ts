@@ -123,6 +123,23 @@ describe('slow and numerous clients', () => {
     }
   });
 
+  it('closes a refused upgrade even when the client keeps its end open', async () => {
+    const h = await SignalingHarness.start();
+    const socket = net.connect({ port: portOf(h), host: '127.0.0.1', allowHalfOpen: true });
+    try {
+      socket.on('error', () => undefined);
+      const answered = new Promise<string>((resolve) => socket.once('data', (c: Buffer) => resolve(c.toString('latin1'))));
+      socket.write(requestHead('/not-a-socket', UPGRADE));
+      expect(parseResponse(await answered)?.status).toBe(404);
+      socket.resume();
+      const connections = () => new Promise<number>((resolve) => h.app.server.getConnections((_e, n) => resolve(n)));
+      await expect.poll(connections, { timeout: 5000 }).toBe(0);
+    } finally {
+      socket.destroy();
+      await h.close();
+    }
+  });
+
   it('enforces the documented 10 s / 15 s by default', async () => {
     const h = await SignalingHarness.start();
     try {

@@ -52,4 +52,6 @@ export function rejectUpgrade(socket: Duplex, status: number, code: ErrorCode, m
     return;
   }
   socket.end(rawResponse(status, { error: { code, message } }));
+  // An upgrade socket has left the HTTP server's timers behind: close it whatever the client does.
+  socket.once('finish', () => socket.destroy());
 }
