@@ -43,13 +43,16 @@ export function createRequestHandler(routes: readonly Route[], log: Logger, metr
     // No route takes a body: refuse it instead of reading it, and close once answered.
     if (hasBody(req)) throw new HttpError(413, 'bad-request', 'this server takes no request bodies', { connection: 'close' });
     const method = req.method ?? 'GET';
-    const route = routes.find((r) => r.match(target.path) !== null);
-    if (!route) throw new HttpError(404, 'not-found', 'no such endpoint');
-    if (method !== route.method && !(route.method === 'GET' && method === 'HEAD')) {
-      throw new HttpError(405, 'bad-request', `use ${route.method}`, { allow: route.method });
+    for (const route of routes) {
+      const params = route.match(target.path);
+      if (!params) continue;
+      if (method !== route.method && !(route.method === 'GET' && method === 'HEAD')) {
+        throw new HttpError(405, 'bad-request', `use ${route.method}`, { allow: route.method });
+      }
+      await route.handle({ req, res, method, path: target.path, params });
+      return route.name;
     }
-    await route.handle({ req, res, method, path: target.path, params: route.match(target.path)! });
-    return route.name;
+    throw new HttpError(404, 'not-found', 'no such endpoint');
   };
 
   const fail = (req: IncomingMessage, res: ServerResponse, err: unknown): string => {
