@@ -49,7 +49,9 @@ export async function startSignalingProcess(opts: SignalingProcessOptions): Prom
   const configFile = join(opts.dir, 'signaling.json');
   // Used room tokens outlive restart(), as in a deployment, unless the configuration names a store.
   const roomToken = { replayStoreFile: join(opts.dir, 'room-tokens.log'), ...(opts.config as { roomToken?: object }).roomToken };
-  writeFileSync(configFile, JSON.stringify({ ...opts.config, roomToken }), { mode: 0o600 });
+  // Several servers may run on one machine: without a chosen metrics port, take any free one.
+  const metrics = 'metrics' in opts.config ? {} : { metrics: { host: opts.host, port: 0 } };
+  writeFileSync(configFile, JSON.stringify({ ...opts.config, roomToken, ...metrics }), { mode: 0o600 });
   const scheme = 'tls' in opts.config ? 'https' : 'http';
   const health = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/healthz`;
   let child: ChildProcess;

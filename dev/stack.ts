@@ -106,12 +106,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const work = mkdtempSync(join(tmpdir(), 'zerorange-stack-'));
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const signalingPort = opts.signalingPort ? opts.signalingPort : await freePort(host);
+    const metricsPort = await freePort(host);
 
     const wantTurn = opts.turn ?? true;
     const bin = turnserverPath();
     const turnPorts = wantTurn && bin ? await chooseTurnPorts(host, opts, say) : { port: 3478, tlsPort: 0 };
     const configInput = {
       listen: { host, port: signalingPort },
+      // Clients are sent to the listening address; a deployment names its public URL instead.
+      development: true,
+      metrics: { host, port: metricsPort },
       idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, scopes: [...DEV_IDP_SCOPES], algorithms: ['ES256'] },
       // Fresh secrets every run: nothing to leak, nothing to commit. Used room tokens are kept in the
       // state directory, so a restarted signaling server still refuses them.
@@ -186,7 +190,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         url,
         clientConfigUrl: `${url}/v1/client-config`,
         signalingUrl: `${url.replace(/^http/, 'ws')}/v1/signal`,
-        metricsUrl: `${url}/metrics`,
+        metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`,
         pid: signaling.pid,
       },
       turn: turnInfo,
@@ -210,7 +214,7 @@ export function describeStack(stack: Stack): string {
   return [
     'ZeroRange development stack',
     `Identity     ${info.idp.issuer}  (users: ${users})`,
-    `Signaling    ${info.signaling.url}  (socket ${info.signaling.signalingUrl})`,
+    `Signaling    ${info.signaling.url}  (socket ${info.signaling.signalingUrl}; metrics ${info.signaling.metricsUrl})`,
     turn,
     `Stack file   ${stack.infoFile}`,
   ].join('\n');

@@ -71,6 +71,7 @@ export interface ZeroRangeOptions {
 export async function startZeroRange(opts: ZeroRangeOptions): Promise<ServerProcess> {
   const config = {
     listen: { host: '127.0.0.1', port: opts.port },
+    publicUrl: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${opts.port}`,
     ...(opts.tls ? { tls: { certFile: opts.tls.certFile, keyFile: opts.tls.keyFile } } : {}),
     idp: opts.idp,
     roomToken: { secret: randomBytes(32).toString('base64') },

@@ -26,8 +26,15 @@ export const ServerConfig = z
     listen: z.object({ host: z.string().default('127.0.0.1'), port: port.default(8443) }).prefault({}),
     /** TLS on the listening socket. Leave out behind a TLS-terminating proxy. */
     tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
-    /** Public base URL clients use (https://signal.example.com). Derived from the request when absent. */
-    publicUrl: z.url().optional(),
+    /**
+     * Public base URL clients use (https://signal.example.com): the join page's server link and the
+     * signalingUrl given to clients. Required unless `development`; the Host header is never used.
+     */
+    publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://signal.example.com' }).optional(),
+    /** A local development or test server: without publicUrl, clients are sent to the listening address. */
+    development: z.boolean().default(false),
+    /** Prometheus metrics on a listener of their own, never on the public port. Loopback by default. */
+    metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(9464) }).prefault({}),
     /** How many reverse proxies append to X-Forwarded-For in front of this server (0: trust none). */
     trustProxyHops: z.number().int().min(0).max(5).default(0),
     idp: z.object({
@@ -93,6 +100,16 @@ export const ServerConfig = z
         networkChecksPerMinute: z.number().positive().default(6),
         networkCheckBurst: z.number().int().positive().default(5),
         connectionsPerIp: z.number().int().positive().default(32),
+        /**
+         * TCP connections one address may hold on the public port, signaling sockets included
+         * (0: no cap). Not applied behind trusted proxies (trustProxyHops > 0): they must cap their own.
+         */
+        httpConnectionsPerIp: z.number().int().min(0).default(64),
+        /** A request's headers must arrive within this, the whole request within requestTimeoutMs. */
+        headersTimeoutMs: z.number().int().min(100).default(10_000),
+        requestTimeoutMs: z.number().int().min(100).default(15_000),
+        /** How often those two are checked; a slow client lives at most this much longer. */
+        connectionsCheckIntervalMs: z.number().int().min(50).max(5_000).default(1_000),
         sendQueueBytes: z.number().int().min(64 * 1024).default(1024 * 1024),
         joinTimeoutMs: z.number().int().min(100).default(10_000),
         heartbeatIntervalMs: z.number().int().min(100).default(15_000),
@@ -113,7 +130,19 @@ export const ServerConfig = z
     shutdownGraceMs: z.number().int().min(0).default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.development && !c.publicUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['publicUrl'],
+        message: 'is required (the https URL clients use, e.g. https://signal.example.com); only a development server (development: true) may go without',
+      });
+    }
+    if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'headersTimeoutMs'], message: 'must not exceed limits.requestTimeoutMs' });
+    }
+  });
 
 export type ServerConfig = z.infer<typeof ServerConfig>;
 export type ServerConfigInput = z.input<typeof ServerConfig>;

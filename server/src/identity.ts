@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 /** Who a verified access token speaks for; only what room policy and tiles need. */
 export interface Identity {
@@ -19,6 +19,7 @@ export type AuthFailure =
   | 'wrong-issuer'
   | 'wrong-audience'
   | 'missing-claim'
+  | 'unsupported-token'
   | 'idp-unavailable';
 
 export class AuthError extends Error {
@@ -87,16 +88,26 @@ function classify(err: unknown): AuthError {
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return new AuthError('algorithm-not-allowed', 'token algorithm is not allowed');
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthError('bad-signature', 'token signature is invalid');
   if (err instanceof joseErrors.JWKSNoMatchingKey) return new AuthError('unknown-key', 'token was signed by an unknown key');
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JOSENotSupported) {
-    return new AuthError('idp-unavailable', 'identity provider keys are unavailable');
-  }
+  // The token asks for something we do not do (an unknown `crit` extension, an algorithm or key
+  // type jose cannot use): the token is invalid, the identity provider is fine.
+  if (err instanceof joseErrors.JOSENotSupported) return new AuthError('unsupported-token', 'token uses an unsupported feature');
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) {
     return new AuthError('malformed-token', 'token is malformed');
   }
-  if (err instanceof TypeError || (err as { code?: string }).code === 'ERR_JOSE_GENERIC') {
-    return new AuthError('idp-unavailable', 'identity provider keys are unavailable');
-  }
   return new AuthError('malformed-token', 'token could not be verified');
+}
+
+/** A failure to fetch the IdP's keys, as opposed to anything the token itself caused. */
+class KeysUnavailable extends Error {}
+
+/**
+ * Only a failed key fetch (timeout, network, a non-200 or unparsable JWKS) is an IdP outage;
+ * a key the token names but the set lacks is the token's problem.
+ */
+function keyFetchFailed(err: unknown): boolean {
+  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return true;
+  if (err instanceof joseErrors.JOSEError) return err.code === 'ERR_JOSE_GENERIC';
+  return err instanceof Error;
 }
 
 /**
@@ -106,7 +117,7 @@ function classify(err: unknown): AuthError {
 export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const fetchImpl = opts.fetch ?? fetch;
   const issuer = opts.issuer;
-  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  let jwks: JWTVerifyGetKey | undefined;
   let pending: Promise<void> | undefined;
 
   async function discover(): Promise<void> {
@@ -120,11 +131,19 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       if (typeof meta.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
       jwksUri = meta.jwks_uri;
     }
-    jwks = createRemoteJWKSet(new URL(jwksUri), {
+    const remote = createRemoteJWKSet(new URL(jwksUri), {
       timeoutDuration: 5000,
       cooldownDuration: opts.jwksCooldownMs ?? 30_000,
       cacheMaxAge: 10 * 60_000,
     });
+    jwks = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        if (keyFetchFailed(err)) throw new KeysUnavailable('identity provider keys are unavailable', { cause: err });
+        throw err;
+      }
+    };
   }
 
   function ready(): Promise<void> {
@@ -155,8 +174,13 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
           clockTolerance: opts.clockToleranceSeconds,
           requiredClaims: ['exp', 'sub'],
         });
+        // jose checks iat only against a maximum age; a token from the future is forged or from a bad clock.
+        if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + opts.clockToleranceSeconds) {
+          throw new AuthError('not-yet-valid', 'token was issued in the future');
+        }
         return identityFrom(payload);
       } catch (err) {
+        if (err instanceof KeysUnavailable) throw new AuthError('idp-unavailable', err.message);
         throw classify(err);
       }
     },

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { listen } from './listen.js';
+import { listen, listenMetrics } from './listen.js';
 
 /** Process entry: validated config, listen, graceful shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -25,13 +25,28 @@ async function main(): Promise<void> {
     // (one syscall for many), and an idle server still writes each line at once. Flushed on exit.
     pino.destination({ dest: 1, sync: false }),
   );
-  const app = buildApp(config, { logger });
+  let app;
+  try {
+    app = buildApp(config, { logger });
+  } catch (err) {
+    // A setting that validates but cannot be used (a replay store file that cannot be written):
+    // exit 2 like any configuration error, so a supervisor does not restart into the same failure.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`zerorange-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   app.verifier.ready().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'identity provider discovery failed; will retry on demand'));
   const address = await listen(app);
-  logger.info({ host: address.address, port: address.port, tls: Boolean(config.tls) }, 'signaling server listening');
+  const metricsAddress = await listenMetrics(app);
+  logger.info(
+    { host: address.address, port: address.port, tls: Boolean(config.tls), metrics: `${metricsAddress.address}:${metricsAddress.port}` },
+    'signaling server listening',
+  );
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
@@ -41,7 +56,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs + 2000);
     hardExit.unref();
     app.close().then(
-      () => logger.flush(() => process.exit(0)),
+      () => logger.flush(() => process.exit(exitCode)),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -50,6 +65,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  // Last resort. Client input cannot get here (the request and upgrade listeners answer every
+  // fault themselves), so this is our own bug, and after it the process state is unknown: a room
+  // half updated, a per-address count never released. Serving on from such a state fails quietly
+  // and for long; crash-only is the safer policy. The stop is the graceful one, so calls survive
+  // it as they survive a deploy, and the non-zero exit has the supervisor start a clean process.
+  const fatal = (kind: string) => (err: unknown) => {
+    logger.fatal({ err }, kind);
+    stop(kind, 1);
+  };
+  process.on('uncaughtException', fatal('uncaughtException'));
+  process.on('unhandledRejection', fatal('unhandledRejection'));
 }
 
 main().catch((err: unknown) => {

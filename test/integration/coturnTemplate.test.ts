@@ -94,6 +94,7 @@ describe.skipIf(!present)('production coturn template', () => {
 
   const serverConfig = (secrets: string[], p = ports): ServerConfig =>
     parseConfig({
+      publicUrl: 'https://signal.example.test',
       idp: { issuer: 'https://id.example.test', audience: 'zr', clientId: 'desktop' },
       roomToken: { secret: randomBytes(32).toString('hex') },
       turn: { secrets, host: '127.0.0.1', realm: 'turn.example.test', stunPort: p.turn, turnPort: p.turn, turnsPort: p.tls },

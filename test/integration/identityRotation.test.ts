@@ -54,4 +54,16 @@ describe('IdP key rotation', () => {
     const stranger = await keyPair('k3');
     await expect(verifier.verify(await token(stranger))).rejects.toMatchObject({ reason: 'unknown-key' });
   });
+
+  it('reports only a failed key fetch as an identity provider outage', async () => {
+    const key = await keyPair('k9');
+    // Nothing listens on port 1: the fetch fails, which is the IdP's problem, not the token's.
+    const unreachable = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], clockToleranceSeconds: 0, jwksUri: 'http://127.0.0.1:1/jwks' });
+    await expect(unreachable.verify(await token(key))).rejects.toMatchObject({ reason: 'idp-unavailable' });
+
+    // A token naming a critical extension is refused before any key is looked at: invalid, not an outage.
+    const [, payload, signature] = (await token(key)).split('.');
+    const crit = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'k9', crit: ['urn:x'], 'urn:x': 1 })).toString('base64url');
+    await expect(unreachable.verify(`${crit}.${payload}.${signature}`)).rejects.toMatchObject({ reason: 'unsupported-token' });
+  });
 });

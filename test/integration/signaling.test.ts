@@ -183,12 +183,46 @@ describe('signaling server', () => {
           .setIssuedAt()
           .sign(foreign.privateKey);
       }],
+      ['issued in the future', async () => issuedAt(Math.floor(Date.now() / 1000) + 600)],
+      ['with an unknown crit header', withCrit],
     ];
+    /** A correctly signed token whose iat is the given time (beyond the 30 s tolerance when in the future). */
+    function issuedAt(iat: number): Promise<string> {
+      return new SignJWT({ scope: 'signaling', ...good(), iat })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid! })
+        .setSubject('7d0f3c1e-6a55-4c1b-9f59-a11ce0000001')
+        .sign(key);
+    }
+    /** A signed token with its header swapped for one naming a critical extension nobody implements. */
+    async function withCrit(): Promise<string> {
+      const [, payload, signature] = (await sign(good())).split('.');
+      const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid, crit: ['urn:x-zr'], 'urn:x-zr': 1 })).toString('base64url');
+      return `${header}.${payload}.${signature}`;
+    }
     it.each(refusals)('refuses a %s token with 401', async (_name, make) => {
       const res = await h.joinHttp(nextRoom(), await make());
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error: { code: 'unauthorized' } });
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    });
+
+    it('accepts an iat within the clock tolerance', async () => {
+      expect((await h.joinHttp(nextRoom(), await issuedAt(Math.floor(Date.now() / 1000) + 10))).status).toBe(200);
+    });
+
+    it('audits a crit header and a future iat as invalid tokens, never as an identity provider outage', async () => {
+      const before = h.logs.length;
+      expect((await h.joinHttp(nextRoom(), await withCrit())).status).toBe(401);
+      expect((await h.joinHttp(nextRoom(), await issuedAt(Math.floor(Date.now() / 1000) + 600))).status).toBe(401);
+      const reasons = h.logs
+        .slice(before)
+        .map((l) => JSON.parse(l) as { event?: string; reason?: string })
+        .filter((l) => l.event === 'access-token.rejected')
+        .map((l) => l.reason);
+      expect(reasons).toEqual(['unsupported-token', 'not-yet-valid']);
+      const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
+      expect(metrics).toMatch(/outcome="token-unsupported-token"\} [1-9]/);
+      expect(metrics).not.toMatch(/idp-unavailable/);
     });
   });
 
@@ -313,7 +347,7 @@ describe('signaling server', () => {
   });
 
   it('reports joins, relays and rejections in /metrics', async () => {
-    const body = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    const body = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(body).toMatch(/zerorange_joins_total\{stage="http",outcome="allowed"\} [1-9]/);
     expect(body).toMatch(/zerorange_messages_relayed_total [1-9]/);
     expect(body).toMatch(/zerorange_rejections_total\{reason="unknown-peer"\} [1-9]/);
@@ -399,7 +433,7 @@ describe('signaling server lifecycle', () => {
         alice.socket.send({ type: 'signal', to: bob.welcome.self.peerId, data: { kind: 'description', description: { type: 'offer', sdp } } });
       }
       expect(await left).toMatchObject({ peerId: bob.welcome.self.peerId, reason: 'kicked' });
-      const metrics = await (await fetch(`${h.baseUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(/zerorange_rejections_total\{reason="slow-consumer"\} 1/);
       alice.socket.close();
       bob.socket.ws.terminate();

@@ -79,6 +79,8 @@ describe('npm run stack', () => {
     expect(info.idp.users.map((u) => u.username)).toEqual(['alice', 'bob', 'carol']);
     expect(stack!.output()).toContain('alice / alice-dev-password');
     if (turnserverPath()) expect(info.turn.enabled).toBe(true);
+    expect((await fetch(info.signaling.metricsUrl)).status).toBe(200);
+    expect((await fetch(`${info.signaling.url}/metrics`)).status).toBe(404);
   });
 
   it('works end to end: sign-in, join, signaling, and TURN over UDP, TCP and TLS', async () => {
@@ -139,7 +141,7 @@ describe('npm run stack', () => {
   });
 
   it('stops everything on SIGTERM: no process, port, lock or file left', async () => {
-    const ports = [Number(new URL(info.signaling.url).port), Number(new URL(info.idp.issuer).port)];
+    const ports = [Number(new URL(info.signaling.url).port), Number(new URL(info.signaling.metricsUrl).port), Number(new URL(info.idp.issuer).port)];
     const turnPid = info.turn.enabled ? info.turn.pid : undefined;
     const turnDir = info.turn.enabled ? path.dirname(info.turn.logFile) : undefined;
     if (info.turn.enabled) ports.push(info.turn.port, info.turn.tlsPort);

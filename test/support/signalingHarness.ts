@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type JoinResponse, type ServerMessage } from '../../shared/protocol/index.js';
 import { buildApp, type App } from '../../server/src/app.js';
 import { parseConfig, type ServerConfigInput } from '../../server/src/config.js';
-import { listen } from '../../server/src/listen.js';
+import { listen, listenMetrics } from '../../server/src/listen.js';
 import { DEV_USERS, startDevIdp, type DevIdp } from '../../dev/idp.js';
 import { loginWithPassword } from './idpLogin.js';
 
@@ -21,6 +21,8 @@ export class SignalingHarness {
     readonly idp: DevIdp,
     readonly app: App,
     readonly baseUrl: string,
+    /** The metrics listener's base URL (its own port, as in production). */
+    readonly metricsUrl: string,
     /** Every log line the server wrote (JSON). */
     readonly logs: string[],
   ) {}
@@ -36,7 +38,9 @@ export class SignalingHarness {
         },
       });
       const config = parseConfig({
+        development: true,
         ...overrides,
+        metrics: { host: '127.0.0.1', port: 0 },
         listen: { host: '127.0.0.1', port: 0 },
         idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, ...overrides.idp },
         roomToken: { secret: TEST_ROOM_SECRET, ...overrides.roomToken },
@@ -45,7 +49,8 @@ export class SignalingHarness {
       });
       const app = buildApp(config, { logger: pino({ level: 'debug' }, sink) });
       const address = await listen(app, 0, '127.0.0.1');
-      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, logs);
+      const metricsAddress = await listenMetrics(app, 0, '127.0.0.1');
+      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs);
     } catch (err) {
       await idp.close();
       throw err;

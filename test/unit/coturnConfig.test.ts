@@ -4,6 +4,7 @@ import { CoturnConfigError, renderCoturnConfig } from '../../server/src/coturnCo
 
 const config = (turn: Record<string, unknown> = {}) =>
   parseConfig({
+    publicUrl: 'https://signal.example.test',
     idp: { issuer: 'https://id.example.test', audience: 'zr', clientId: 'desktop' },
     roomToken: { secret: 'r'.repeat(32) },
     turn: { secrets: ['n'.repeat(32), 'o'.repeat(32)], host: 'turn.example.test', realm: 'example.test', ...turn },

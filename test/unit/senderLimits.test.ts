@@ -3,6 +3,7 @@ import { ConfigError, parseConfig, type ServerConfigInput } from '../../server/s
 import { SenderLimits } from '../../server/src/hubLimits.js';
 
 const base = {
+  publicUrl: 'https://signal.example.com',
   idp: { issuer: 'https://id.example.com', audience: 'zr', clientId: 'zr-desktop' },
   roomToken: { secret: 'r'.repeat(40) },
   turn: { secrets: ['t'.repeat(40)], host: 'turn.example.com' },

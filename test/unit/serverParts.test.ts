@@ -135,6 +135,7 @@ describe('RoomPolicy', () => {
 
 describe('config', () => {
   const base = {
+    publicUrl: 'https://signal.example.com',
     idp: { issuer: 'https://id.example.com', audience: 'zr', clientId: 'desktop' },
     roomToken: { secret: SECRET },
     turn: { secrets: ['t'.repeat(40)], host: 'turn.example.com' },
@@ -168,6 +169,20 @@ describe('config', () => {
       expect(text).toMatch(/turn\.ttlSeconds/);
       expect(text).toMatch(/bogus/);
     }
+  });
+
+  it('requires publicUrl outside development, naming the setting', () => {
+    const { publicUrl: _p, ...rest } = base;
+    expect(() => parseConfig(rest)).toThrow(/publicUrl: is required/);
+    expect(parseConfig({ ...rest, development: true }).publicUrl).toBeUndefined();
+    expect(() => parseConfig({ ...base, publicUrl: 'ftp://signal.example.com' })).toThrow(/publicUrl: must be an http\(s\) URL/);
+  });
+
+  it('serves metrics on loopback by default and enforces the documented HTTP timeouts', () => {
+    const c = parseConfig(base);
+    expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(c.limits).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, connectionsCheckIntervalMs: 1000, httpConnectionsPerIp: 64 });
+    expect(() => parseConfig({ ...base, limits: { headersTimeoutMs: 20_000 } })).toThrow(/limits\.headersTimeoutMs: must not exceed/);
   });
 
   it('refuses alg none for IdP tokens', () => {

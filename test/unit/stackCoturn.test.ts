@@ -18,6 +18,7 @@ import { TEST_PEER_RANGE } from '../support/stackInNamespace.js';
 
 // The server configuration dev/stack.ts builds for the harness (fresh secrets every run there).
 const config = parseConfig({
+  development: true,
   listen: { host: SERVER_IP, port: 8787 },
   idp: { issuer: `http://${SERVER_IP}:9400`, audience: 'zerorange', clientId: 'zerorange-desktop' },
   roomToken: { secret: 'r'.repeat(43) },

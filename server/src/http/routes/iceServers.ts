@@ -1,0 +1,32 @@
+import type { IceServersResponse } from '../../../../shared/protocol/index.js';
+import type { KeyedRateLimiter } from '../../rateLimit.js';
+import { randomId } from '../../roomTokens.js';
+import { authenticate } from '../auth.js';
+import type { AppContext } from '../context.js';
+import { HttpError, sendJson } from '../respond.js';
+import { exact, type Route } from '../router.js';
+
+/**
+ * Fresh TURN credentials for "Check my network", without a room: the check probes STUN and each
+ * TURN transport itself. The id in the username is a random check session id (no room, no peer).
+ */
+export const iceServersRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Route => ({
+  name: 'ice-servers',
+  method: 'POST',
+  match: exact('/v1/ice-servers'),
+  async handle({ req, res }) {
+    if (ctx.isDraining()) throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
+    const ip = ctx.clientIp(req);
+    const identity = await authenticate(ctx, req, ip, () => ctx.metrics.rejections.inc({ reason: 'unauthorized' }));
+    if (!limiter.take(identity.sub)) {
+      ctx.audit('ice-servers.denied', { ip, sub: identity.sub, reason: 'rate-limited' });
+      ctx.metrics.rejections.inc({ reason: 'rate-limited' });
+      throw new HttpError(429, 'rate-limited', 'too many network checks; try again in a minute', { 'retry-after': '10' });
+    }
+    const sid = randomId();
+    const ice = ctx.issueIce(sid, 'check');
+    ctx.audit('ice-servers.issued', { ip, sub: identity.sub, sid, purpose: 'network-check' });
+    const body: IceServersResponse = { iceServers: ice.iceServers, expiresAt: ice.expiresAt.toISOString() };
+    sendJson(res, 200, body);
+  },
+});
