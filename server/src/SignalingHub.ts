@@ -92,6 +92,8 @@ export class SignalingHub {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly now: () => number;
   private readonly limits: ServerConfig['limits'];
+  /** Set on shutdown: members are coming back after the restart, so nobody is told the others left. */
+  private draining = false;
 
   constructor(private readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
@@ -188,6 +190,7 @@ export class SignalingHub {
 
   /** Tells everyone the server is going away and closes their sockets; resolves when all are closed or at the deadline. */
   async shutdown(deadlineMs: number): Promise<void> {
+    this.draining = true;
     clearInterval(this.heartbeat);
     clearInterval(this.joinSweep);
     const closed = [...this.peers].map(
@@ -400,8 +403,10 @@ export class SignalingHub {
     if (!room || room.peers.get(peer.id) !== peer) return;
     room.peers.delete(peer.id);
     peer.room = undefined;
-    for (const other of room.peers.values()) {
-      this.send(other, { type: 'peer-left', peerId: peer.id, reason: peer.leaveReason });
+    if (!this.draining) {
+      for (const other of room.peers.values()) {
+        this.send(other, { type: 'peer-left', peerId: peer.id, reason: peer.leaveReason });
+      }
     }
     if (room.peers.size === 0) {
       this.rooms.delete(room.id);
