@@ -186,6 +186,17 @@ describe('CallSession: failures that say nothing about our network', () => {
     expect(store.getState().call.phase).toBe('in-call');
   });
 
+  it('a peer kicked by a server shutting down (as older servers announce it) keeps its connection; one that left is gone', async () => {
+    signal.emit(SignalEvent.PeerLeft, { peerId: BOB.peerId, reason: 'kicked' });
+    expect(FakePc.all[0]!.connectionState).toBe('connected');
+    expect(store.getState().call.peers[BOB.peerId]).toMatchObject({ away: true });
+    signal.emit(SignalEvent.PeerJoined, BOB);
+    expect(store.getState().call.peers[BOB.peerId]).toMatchObject({ away: false });
+    signal.emit(SignalEvent.PeerLeft, { peerId: BOB.peerId, reason: 'left' });
+    expect(FakePc.all[0]!.connectionState).toBe('closed');
+    expect(store.getState().call.peers[BOB.peerId]).toBeUndefined();
+  });
+
   it('a link failing while signaling is down waits for the reconnect instead of blaming the network', async () => {
     const [pc] = FakePc.all;
     signal.state = ConnectionState.Reconnecting;

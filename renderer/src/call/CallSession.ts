@@ -83,7 +83,9 @@ export class CallSession {
     this.unsubscribe.push(
       signal.on(SignalEvent.Welcome, (w) => this.onWelcome(w)),
       signal.on(SignalEvent.PeerJoined, (p) => this.onPeerJoined(p)),
-      signal.on(SignalEvent.PeerLeft, ({ peerId, reason }) => this.onPeerLeft(peerId, reason === 'left' || reason === 'kicked')),
+      // Only `left` is a goodbye. A peer `kicked` (slow, flooding, or by a server shutting down, as older
+      // servers announce it) reconnects by itself like one that dropped: its connection is kept meanwhile.
+      signal.on(SignalEvent.PeerLeft, ({ peerId, reason }) => this.onPeerLeft(peerId, reason === 'left')),
       signal.on(SignalEvent.Signal, ({ from, data }) => void this.onSignal(from, data)),
       signal.on(SignalEvent.IceServers, ({ iceServers }) => this.onIceServers(iceServers)),
       signal.on(SignalEvent.StateChanged, ({ state, error }) => {
