@@ -197,6 +197,20 @@ describe('CallSession: failures that say nothing about our network', () => {
     expect(store.getState().call.peers[BOB.peerId]).toBeUndefined();
   });
 
+  it('no ICE restart is asked of an away peer (it cannot answer); a present one gets it after 3 s', async () => {
+    const [pc] = FakePc.all;
+    const restarts = () => signal.sent.filter((m) => m.data.kind === 'restart').length;
+    signal.emit(SignalEvent.PeerLeft, { peerId: BOB.peerId, reason: 'disconnected' });
+    pc!.become('disconnected');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(restarts()).toBe(0);
+    signal.emit(SignalEvent.PeerJoined, BOB);
+    pc!.become('connected');
+    pc!.become('disconnected');
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(restarts()).toBe(1);
+  });
+
   it('a link failing while signaling is down waits for the reconnect instead of blaming the network', async () => {
     const [pc] = FakePc.all;
     signal.state = ConnectionState.Reconnecting;

@@ -257,7 +257,8 @@ export class CallSession {
       // Often a network change; a few seconds without recovery means restart ICE on a new path.
       entry.disconnectTimer ??= setTimeout(() => {
         entry.disconnectTimer = null;
-        if (entry.link.state === 'disconnected') {
+        // An away peer cannot answer a restart; once back it restarts ICE itself, or offers afresh if it reloaded.
+        if (entry.link.state === 'disconnected' && !entry.awayTimer) {
           this.timeline.record('ice-restart', peerId, { reason: 'disconnected' });
           entry.link.restartIce();
           this.armConnectTimer(peerId, entry);
