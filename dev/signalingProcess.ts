@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 export interface SignalingProcess {
   readonly pid: number;
-  /** SIGKILL, as a crash would, then the same server again on the same port; resolves once it answers. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server, then starts the same server again on the same port; resolves once it answers.
+   * SIGKILL (the default) is a crash; SIGTERM is a graceful restart (SIGKILL after `deadlineMs`).
+   */
+  restart(signal?: 'SIGKILL' | 'SIGTERM', deadlineMs?: number): Promise<void>;
   /** SIGTERM (graceful), SIGKILL after the deadline. */
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -90,8 +93,8 @@ export async function startSignalingProcess(opts: SignalingProcessOptions): Prom
     get pid() {
       return child.pid ?? -1;
     },
-    async restart() {
-      await kill('SIGKILL', 0);
+    async restart(signal = 'SIGKILL', deadlineMs = 15_000) {
+      await kill(signal, signal === 'SIGKILL' ? 0 : deadlineMs);
       await launch();
     },
     stop: (deadlineMs = 5000) => kill('SIGTERM', deadlineMs),

@@ -272,10 +272,11 @@ async function main(): Promise<void> {
     allowedOrigins: values['allowed-origin'] ?? [],
   });
   stopOnSignals(stack);
-  // For resilience tests: SIGUSR1 kills the signaling server (SIGKILL, like a crash) and starts it again.
-  process.on('SIGUSR1', () => {
-    console.log('SIGUSR1: killing the signaling server and starting it again…');
-    stack.signaling.restart().then(
+  // For resilience tests: SIGUSR1 kills the signaling server (SIGKILL, like a crash) and starts it again;
+  // SIGUSR2 restarts it gracefully (SIGTERM, as systemd or a rolling deploy would).
+  const restartSignaling = (signal: 'SIGKILL' | 'SIGTERM') => {
+    console.log(`${signal === 'SIGKILL' ? 'SIGUSR1' : 'SIGUSR2'}: stopping the signaling server (${signal}) and starting it again…`);
+    stack.signaling.restart(signal).then(
       () => {
         stack.info.signaling.pid = stack.signaling.pid;
         writeFileSync(stack.infoFile, `${JSON.stringify(stack.info, null, 2)}\n`);
@@ -283,7 +284,9 @@ async function main(): Promise<void> {
       },
       (err: unknown) => console.error(`signaling server did not restart: ${(err as Error).message}`),
     );
-  });
+  };
+  process.on('SIGUSR1', () => restartSignaling('SIGKILL'));
+  process.on('SIGUSR2', () => restartSignaling('SIGTERM'));
   console.log(describeStack(stack));
   console.log('Ready. Ctrl-C stops everything.');
 }

@@ -1,4 +1,5 @@
 import { RoomId } from './protocol/rooms.js';
+import { describeHost } from './punycode.js';
 
 /** A join link's meaning: which room, on which server (an origin). */
 export interface JoinLink {
@@ -115,4 +116,37 @@ export function formatJoinLink(link: JoinLink): string {
 /** The link people share: opens a page on the server with an "Open in ZeroRange" button. */
 export function formatWebJoinLink(link: JoinLink): string {
   return `${link.server}/join/${link.roomId}`;
+}
+
+export interface ServerDisplay {
+  /** The origin as a person reads it: Punycode labels shown in Unicode. */
+  display: string;
+  /** The origin exactly as in the link. */
+  origin: string;
+  /** What a person should know before trusting it (empty when nothing stands out). */
+  warnings: string[];
+}
+
+/**
+ * How to show a server origin from an untrusted link. A Punycode host (`xn--`) reads as another
+ * name, possibly one imitating a familiar server with look-alike letters; a host ending in a dot is
+ * the same machine under another origin (its own sign-in and trust).
+ */
+export function describeServer(origin: string): ServerDisplay {
+  const m = /^(https?:\/\/)(\[[^\]]*\]|[^:/]*)(.*)$/i.exec(origin);
+  if (!m) return { display: origin, origin, warnings: [] };
+  const [, scheme, host, rest] = m as unknown as [string, string, string, string];
+  const facts = describeHost(host);
+  const warnings: string[] = [];
+  if (facts.invalidPunycode) {
+    warnings.push(`The address has a label starting with “xn--” that is not valid Punycode: ${host}. Do not connect unless you know this server.`);
+  } else if (facts.punycode) {
+    warnings.push(
+      `The address is written in Punycode (${host}) and reads as “${facts.unicode}”. Letters from other alphabets can imitate a familiar name: connect only if this is the server you expect.`,
+    );
+  }
+  if (facts.trailingDot) {
+    warnings.push(`The address ends in a dot (“${host}”): the same host as without it, but a separate server to ZeroRange, with its own sign-in. Check the link is genuine.`);
+  }
+  return { display: `${scheme}${facts.unicode}${rest}`, origin, warnings };
 }

@@ -1,11 +1,13 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
+import { installCallLifecycle } from './call/callController.js';
 import { useAppStore } from './store/index.js';
 import './styles.css';
 
 // Outside React: effects run twice under StrictMode, and the subscriptions belong to the store anyway.
 void useAppStore.getState().bootstrap();
+installCallLifecycle();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -87,6 +87,85 @@ test('the signaling server dies mid-call: media keeps flowing and both are back 
   await alice.expectMediaFlowing(1);
 });
 
+test('the signaling server restarts gracefully (SIGTERM) mid-call: media keeps flowing, no tile is lost, nobody is told their network is at fault', async () => {
+  const { alice, bob } = await twoInACall();
+  await alice.expectMediaFlowing(1);
+  await bob.expectMediaFlowing(1);
+  await alice.watchTile('Bob Berger');
+  await bob.watchTile('Alice Anders');
+  const before = await Promise.all([alice.media(), bob.media()]);
+  const restartedAt = Date.now();
+  suite.stack().restartSignaling('SIGTERM');
+  await expect(alice.page.getByText(/Reconnecting to the server/)).toBeVisible({ timeout: 10_000 });
+  // Both back on signaling within 10 s of the restart.
+  await expect(alice.page.getByText(/Reconnecting to the server/)).toBeHidden({ timeout: 10_000 });
+  await expect(bob.page.getByText(/Reconnecting to the server/)).toBeHidden({ timeout: 10_000 });
+  expect(Date.now() - restartedAt).toBeLessThan(10_000);
+  // The same peer connections carried media throughout: frames and bytes kept growing on both sides.
+  for (const [i, p] of [alice, bob].entries()) {
+    await expect.poll(async () => {
+      const now = await p.media();
+      return now.peers === 1 && now.framesDecoded > before[i]!.framesDecoded + 20 && now.videoBytes > before[i]!.videoBytes && now.audioBytes > before[i]!.audioBytes;
+    }, { timeout: 10_000 }).toBe(true);
+    expect(await p.page.evaluate(() => (window.__zrPcs ?? []).length)).toBe(1);
+  }
+  // Signaling works again: a mute crosses over.
+  await bob.page.getByRole('button', { name: 'Mute', exact: true }).click();
+  await expect(alice.tile('Bob Berger').getByText('Muted')).toBeVisible();
+  for (const p of [alice, bob]) {
+    const seen = await p.tileWatch();
+    expect(seen, 'the other person\'s tile never disappeared').toMatchObject({ min: 1, max: 1 });
+    expect(seen.blame, 'no advice blaming the network').toBeNull();
+    await expect(p.page.getByRole('alert')).toHaveCount(0);
+  }
+});
+
+// With a goodbye (`leave` on pagehide), and without one, as after a crash: then the server learns of
+// it only from the closed socket, and the others keep or replace their connection to him.
+for (const goodbye of [true, false]) {
+  test(`a participant reloads mid-call${goodbye ? '' : ' without a goodbye (crash)'}: back as the same person, one tile for them, media both ways, no network advice`, async () => {
+    const { alice, bob, link } = await twoInACall();
+    const carol = await participant(2, 'carol');
+    await carol.openLink(link);
+    await carol.joinCall();
+    for (const p of [alice, bob, carol]) await p.expectMediaFlowing(2);
+    await alice.watchTile('Bob Berger');
+    await carol.watchTile('Bob Berger');
+    const clientIdOf = () => bob.page.evaluate(() => (JSON.parse(sessionStorage.getItem('zerorange.call') ?? '{}') as { clientId?: string }).clientId ?? null);
+    const clientId = await clientIdOf();
+    expect(clientId).not.toBeNull();
+    // A capturing listener runs before the app's own and keeps it from saying goodbye.
+    if (!goodbye) await bob.page.evaluate(() => window.addEventListener('pagehide', (e) => e.stopImmediatePropagation(), { capture: true }));
+    await bob.page.reload();
+    // The window comes back into the call by itself, as the same participant, with what it had on.
+    await expect(bob.tile('Alice Anders')).toBeVisible({ timeout: 15_000 });
+    await expect(bob.tile('Carol Castro')).toBeVisible();
+    await expect(bob.page.getByRole('button', { name: 'Mute', exact: true })).toBeVisible();
+    expect(await clientIdOf()).toBe(clientId);
+    // The others see Bob (one tile) within 2 s of his return, and no ghost of him.
+    for (const p of [alice, carol]) {
+      await expect(p.tile('Bob Berger')).toHaveCount(1, { timeout: 2_000 });
+      await expect(p.tile('Bob Berger').getByText('Away')).toHaveCount(0, { timeout: 2_000 });
+    }
+    // Media both ways within 10 s: Bob receives from both, and both receive from Bob again.
+    await bob.expectMediaFlowing(2, 10_000);
+    await alice.expectMediaFlowing(2, 10_000);
+    await carol.expectMediaFlowing(2, 10_000);
+    for (const p of [alice, carol]) {
+      const seen = await p.tileWatch();
+      console.log(`goodbye ${goodbye}: Bob's tile was absent for ${Math.round(seen.longestAbsentMs)} ms at most, away ${seen.away}`);
+      expect(seen.max, 'never two tiles for Bob').toBe(1);
+      // With a goodbye nobody ever sees Bob "Away". Without one, his closed socket and peer connection
+      // may show him away or gone for the moment he is reloading; either way he is back as one tile.
+      if (goodbye) expect(seen.away, 'no Away ghost of Bob').toBe(false);
+      expect(seen.blame, 'no network advice').toBeNull();
+      await expect(p.tile('Bob Berger').getByText(/Reconnecting|Connection lost/)).toHaveCount(0);
+      // The old connection to Bob is closed, and there is one new one: two open, one per other person.
+      expect(await p.page.evaluate(() => (window.__zrPcs ?? []).filter((pc) => pc.connectionState !== 'closed').length)).toBe(2);
+    }
+  });
+}
+
 test('a network that lets only TCP 443 out: Auto connects over TURN/TLS 443 within 5 s and says so', async () => {
   const alice = await participant(0, 'alice');
   const bob = await participant(1, 'bob');

@@ -116,6 +116,27 @@ test('a malformed link changes nothing and says why', async ({ page }) => {
   }
 });
 
+test('a link to a Punycode server, or one ending in a dot, shows how it reads and warns before anything is sent', async ({ page }) => {
+  const h = await openApp(page, 'punycode-server');
+  try {
+    await signIn(h, 'carol');
+    const dialog = page.getByRole('dialog', { name: 'Open a link to another server?' });
+    h.service.handleIncomingLink('zerorange://join/abc?server=https://xn--80ak6aa92e.com');
+    await expect(dialog.locator('.server-origin')).toHaveText('https://аррӏе.com');
+    await expect(dialog).toContainText('Written in the link as https://xn--80ak6aa92e.com');
+    await expect(dialog.getByTestId('server-warning')).toContainText(/Punycode.*imitate/);
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(dialog).toBeHidden();
+
+    h.service.handleIncomingLink('zerorange://join/abc?server=https://signal.example.com.');
+    await expect(dialog.getByTestId('server-warning')).toContainText('ends in a dot');
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(page.getByText('Signed in as Carol Castro')).toBeVisible();
+  } finally {
+    await h.dispose();
+  }
+});
+
 test('a link to an unknown server asks first, and sends it nothing unless confirmed', async ({ page }) => {
   const requests: string[] = [];
   const other: Server = createServer((req, res) => {

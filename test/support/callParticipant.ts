@@ -27,9 +27,27 @@ export interface SelectedPath {
   url: string | null;
 }
 
+/** What a page-side observer saw of one person's tile, and of advice blaming the network. */
+export interface TileWatch {
+  /** Fewest and most tiles of that person at any moment since watching began. */
+  min: number;
+  max: number;
+  /** How long (ms) the tile was absent in all, and at the longest stretch. */
+  absentMs: number;
+  longestAbsentMs: number;
+  /** Whether the tile showed `Away` at any moment. */
+  away: boolean;
+  /** Text seen on the page that blames the user's network (null: none). */
+  blame: string | null;
+}
+
+/** Advice that is about the user's own network; a server restart or a peer's reload never warrants it. */
+export const NETWORK_BLAME = /administrator|IT team|firewall|network blocks|direct path failed|TURN over TLS 443/i;
+
 declare global {
   interface Window {
     __zrPcs?: RTCPeerConnection[];
+    __zrTileWatch?: () => TileWatch;
   }
 }
 
@@ -142,6 +160,46 @@ export class Participant {
 
   tile(name: string) {
     return this.page.getByRole('group', { name, exact: true });
+  }
+
+  /**
+   * Starts recording, in the page, every change in how many tiles `name` has (a MutationObserver sees
+   * each DOM change, so even a tile gone for one frame is caught), whether it showed `Away`, and any
+   * text blaming the network. `tileWatch()` reads what was seen so far.
+   */
+  async watchTile(name: string): Promise<void> {
+    await this.page.evaluate(({ name, blame }) => {
+      const pattern = new RegExp(blame, 'i');
+      const selector = `[role="group"][aria-label="${CSS.escape(name)}"]`;
+      const seen = { min: Infinity, max: 0, absentMs: 0, longestAbsentMs: 0, away: false, blame: null as string | null };
+      let absentSince: number | null = null;
+      const check = () => {
+        const tiles = document.querySelectorAll(selector);
+        seen.min = Math.min(seen.min, tiles.length);
+        seen.max = Math.max(seen.max, tiles.length);
+        if (tiles.length === 0) absentSince ??= performance.now();
+        else if (absentSince !== null) {
+          const gap = performance.now() - absentSince;
+          seen.absentMs += gap;
+          seen.longestAbsentMs = Math.max(seen.longestAbsentMs, gap);
+          absentSince = null;
+        }
+        for (const tile of tiles) if (/\bAway\b/.test(tile.textContent ?? '')) seen.away = true;
+        const text = document.body.textContent ?? '';
+        const m = pattern.exec(text);
+        if (m && seen.blame === null) seen.blame = text.slice(Math.max(0, m.index - 80), m.index + 80);
+      };
+      check();
+      new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      window.__zrTileWatch = () => {
+        const open = absentSince === null ? 0 : performance.now() - absentSince;
+        return { ...seen, absentMs: seen.absentMs + open, longestAbsentMs: Math.max(seen.longestAbsentMs, open) };
+      };
+    }, { name, blame: NETWORK_BLAME.source });
+  }
+
+  tileWatch(): Promise<TileWatch> {
+    return this.page.evaluate(() => window.__zrTileWatch!());
   }
 
   /** Media received so far, summed over this participant's peer connections. */

@@ -23,8 +23,11 @@ export interface StackInNamespace {
   output(): string;
   /** SIGTERM, SIGKILL after `deadlineMs`; resolves once the process has exited and its folders are gone. Idempotent. */
   stop(deadlineMs?: number): Promise<void>;
-  /** Kills the signaling server (SIGKILL, like a crash) and lets the stack start it again on the same port. */
-  restartSignaling(): void;
+  /**
+   * Stops the signaling server and lets the stack start it again on the same port: SIGKILL (the
+   * default) like a crash, SIGTERM like a graceful restart by systemd or a rolling deploy.
+   */
+  restartSignaling(signal?: 'SIGTERM' | 'SIGKILL'): void;
 }
 
 const WORK_PREFIX = 'zr-netns-stack-';
@@ -122,7 +125,7 @@ export async function startStackIn(net: TestNetwork, opts: { readyTimeoutMs?: nu
     if (info.pid !== child.pid) throw new Error(`stack.json names pid ${info.pid}, the spawned process is ${child.pid}`);
     if (info.turn.tlsPort !== 443) throw new Error(`TURN over TLS is on ${info.turn.tlsPort}, not 443`);
     // Namespaces share the PID space: the stack's pid from stack.json is signalled directly.
-    const restartSignaling = () => process.kill(info.pid, 'SIGUSR1');
+    const restartSignaling = (signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL') => process.kill(info.pid, signal === 'SIGKILL' ? 'SIGUSR1' : 'SIGUSR2');
     return { info, output, stop, restartSignaling };
   } catch (err) {
     const out = output();

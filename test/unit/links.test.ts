@@ -1,5 +1,7 @@
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { formatJoinLink, formatWebJoinLink, parseJoinLink, parseServerOrigin } from '../../shared/links.js';
+import { describeServer, formatJoinLink, formatWebJoinLink, parseJoinLink, parseServerOrigin } from '../../shared/links.js';
+import { decodePunycode, describeHost } from '../../shared/punycode.js';
 
 const prod = { allowInsecureLoopback: false };
 const dev = { allowInsecureLoopback: true };
@@ -75,5 +77,63 @@ describe('join links', () => {
   it('normalises server origins', () => {
     expect(parseServerOrigin('https://Signal.Example.COM/', prod)).toEqual({ ok: true, origin: 'https://signal.example.com' });
     expect(parseServerOrigin('signal.example.com', prod).ok).toBe(false);
+  });
+});
+
+describe('Punycode hosts and hosts ending in a dot', () => {
+  // RFC 3492 section 7.1 samples, and everyday names.
+  const vectors: [string, string][] = [
+    ['ihqwcrb4cv8a8dqg056pqjye', '他们为什么不说中文'],
+    ['egbpdaj6bu4bxfgehfvwxn', 'ليهمابتكلموشعربي؟'],
+    ['b1abfaaepdrnnbgefbadotcwatmq2g4l', 'почемужеонинеговорятпорусски'],
+    ['3B-ww4c5e180e575a65lsy2b', '3年B組金八先生'],
+    ['-> $1.00 <--', '-> $1.00 <-'],
+    ['bcher-kva', 'bücher'],
+    ['80ak6aa92e', 'аррӏе'],
+  ];
+  it.each(vectors)('decodes %s', (encoded, decoded) => {
+    expect(decodePunycode(encoded)).toBe(decoded);
+  });
+
+  it('refuses what is not Punycode', () => {
+    for (const bad of ['a!b', 'bcher-kv', '9999999999a', 'ü-abc', 'zzzzzzzzzzzzzz']) expect(decodePunycode(bad), bad).toBeNull();
+  });
+
+  it('agrees with Node on names the WHATWG URL parser encodes', () => {
+    const names = ['bücher.example', 'пример.испытание', 'ドメイン名例.jp', 'mañana.com', 'straße.de', '😀.example', 'ελληνικά.gr', 'a.b.c'];
+    for (const name of names) {
+      const ascii = domainToASCII(name);
+      expect(describeHost(ascii).unicode, ascii).toBe(domainToUnicode(ascii));
+    }
+  });
+
+  it('shows a Punycode server in Unicode, with a warning, and the link as written', () => {
+    const link = parseJoinLink('https://xn--80ak6aa92e.com/join/abc', prod);
+    expect(link.ok).toBe(true);
+    const server = describeServer(link.ok ? link.link.server : '');
+    expect(server).toMatchObject({ display: 'https://аррӏе.com', origin: 'https://xn--80ak6aa92e.com' });
+    expect(server.warnings).toHaveLength(1);
+    expect(server.warnings[0]).toMatch(/Punycode \(xn--80ak6aa92e\.com\).*“аррӏе\.com”.*imitate/);
+  });
+
+  it('warns about a host ending in a dot, which is another origin', () => {
+    const link = parseJoinLink('zerorange://join/abc?server=https://signal.example.com.:8443', prod);
+    expect(link).toEqual({ ok: true, link: { roomId: 'abc', server: 'https://signal.example.com.:8443' } });
+    const server = describeServer('https://signal.example.com.:8443');
+    expect(server.display).toBe('https://signal.example.com.:8443');
+    expect(server.warnings).toEqual([expect.stringMatching(/ends in a dot \(“signal\.example\.com\.”\)/)]);
+  });
+
+  it('warns twice for both, and keeps an undecodable xn-- label as written', () => {
+    expect(describeServer('https://xn--bcher-kva.example.').warnings).toHaveLength(2);
+    const bad = describeServer('https://xn--zzzzzzzzzzzzzz.example');
+    expect(bad.display).toBe('https://xn--zzzzzzzzzzzzzz.example');
+    expect(bad.warnings[0]).toMatch(/not valid Punycode/);
+  });
+
+  it('says nothing about ordinary servers, IPv6 literals and ports', () => {
+    for (const origin of ['https://signal.example.com', 'https://[2001:db8::1]:8443', 'http://127.0.0.1:8787']) {
+      expect(describeServer(origin)).toEqual({ display: origin, origin, warnings: [] });
+    }
   });
 });

@@ -37,6 +37,13 @@ describe('ExponentialBackoffPolicy', () => {
     expect(mean).toBeLessThan(1100);
   });
 
+  it('retries after a server restart (1001, server-shutdown) and a session kicked for being slow, like any drop', () => {
+    const policy = new ExponentialBackoffPolicy({ random: () => 0.5 });
+    expect(TERMINAL_CLOSE_CODES).not.toContain(1001);
+    expect([0, 1, 2].map((n) => policy.nextDelayMs(ctx(n, { lastCloseCode: 1001 })))).toEqual([125, 250, 500]);
+    expect(policy.nextDelayMs(ctx(0, { lastCloseCode: 4430 }))).toBe(125);
+  });
+
   it('gives up after the maximum elapsed time', () => {
     const policy = new ExponentialBackoffPolicy({ random: seeded(1) });
     expect(policy.nextDelayMs(ctx(30, { elapsedMs: 299_999 }))).not.toBeNull();

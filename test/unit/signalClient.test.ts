@@ -211,6 +211,23 @@ describe('SignalClient', () => {
     expect((await welcome).reconnected).toBe(true);
   });
 
+  it('treats a server restart (server-shutdown, 1001) as a drop: reconnects with a fresh token and the same call name', async () => {
+    const policy = new RecordingPolicy(new ExponentialBackoffPolicy({ random: () => 0.5 }));
+    const { client, getJoin } = makeClient(policy, undefined, 'call-abcdefghijklmnop');
+    await client.connect();
+    const reconnecting = toState(client, ConnectionState.Reconnecting);
+    server.kick(await server.conn(0), 'server-shutdown', 1001);
+    const { error } = await reconnecting;
+    expect(error).toMatchObject({ code: 'server-shutdown', closeCode: 1001 });
+    expect(policy.calls[0]).toMatchObject({ attempt: 0, lastCloseCode: 1001 });
+    const welcome = next(client, SignalEvent.Welcome);
+    clock.advance(125); // full jitter: half of the 250 ms first ceiling
+    expect(await welcome).toMatchObject({ reconnected: true });
+    expect(getJoin).toHaveBeenCalledTimes(2);
+    expect((await server.conn(1)).received[0]).toMatchObject({ roomToken: 'token-2', clientId: 'call-abcdefghijklmnop' });
+    expect(client.state).toBe(ConnectionState.Connected);
+  });
+
   it('ends Closed with the code on a terminal close, without retrying', async () => {
     const policy = new RecordingPolicy(new ExponentialBackoffPolicy());
     const { client, getJoin, states } = makeClient(policy);

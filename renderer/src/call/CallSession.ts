@@ -2,9 +2,10 @@ import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
 import type { useAppStore } from '../store/index.js';
 import { LevelMeter } from './LevelMeter.js';
+import { whatWasTried } from './linkFailureText.js';
 import type { LocalMedia } from './LocalMedia.js';
 import { encryptionLabel, parseIceUrl, rtcConfigurationFor, type MediaPath } from './networkPolicy.js';
-import { PeerLink, type LinkState } from './PeerLink.js';
+import { PeerLink, sdpSessionId, type LinkState } from './PeerLink.js';
 import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
 import type { SignalClient } from './SignalClient.js';
 import { EventTimeline } from './stats/EventTimeline.js';
@@ -39,6 +40,8 @@ interface LinkEntry {
   awayTimer: ReturnType<typeof setTimeout> | null;
   meter: LevelMeter | null;
   everConnected: boolean;
+  /** Whether anything came from the peer for this connection. */
+  heard: boolean;
   candidateErrors: { url: string | null; errorCode: number }[];
 }
 
@@ -80,7 +83,9 @@ export class CallSession {
     this.unsubscribe.push(
       signal.on(SignalEvent.Welcome, (w) => this.onWelcome(w)),
       signal.on(SignalEvent.PeerJoined, (p) => this.onPeerJoined(p)),
-      signal.on(SignalEvent.PeerLeft, ({ peerId, reason }) => this.onPeerLeft(peerId, reason === 'left' || reason === 'kicked')),
+      // Only `left` is a goodbye. A peer `kicked` (slow, flooding, or by a server shutting down, as older
+      // servers announce it) reconnects by itself like one that dropped: its connection is kept meanwhile.
+      signal.on(SignalEvent.PeerLeft, ({ peerId, reason }) => this.onPeerLeft(peerId, reason === 'left')),
       signal.on(SignalEvent.Signal, ({ from, data }) => void this.onSignal(from, data)),
       signal.on(SignalEvent.IceServers, ({ iceServers }) => this.onIceServers(iceServers)),
       signal.on(SignalEvent.StateChanged, ({ state, error }) => {
@@ -139,6 +144,8 @@ export class CallSession {
       // Back after a signaling drop: the peer connection was kept.
       if (entry.awayTimer) clearTimeout(entry.awayTimer);
       entry.awayTimer = null;
+      // A link that never got anywhere will not now either (the peer may have reloaded): its offer gets a fresh one.
+      if (!initiator && (entry.link.state === 'failed' || (entry.link.state === 'new' && !entry.heard))) this.dropLink(peer.peerId, entry);
       this.sendMediaState(peer.peerId);
       return;
     }
@@ -149,8 +156,9 @@ export class CallSession {
 
   private onPeerLeft(peerId: string, forGood: boolean): void {
     const entry = this.links.get(peerId);
-    if (!forGood && entry && entry.link.state === 'connected') {
-      // Its signaling dropped, not its media: keep the connection a while for it to come back.
+    if (!forGood && entry && entry.link.state !== 'failed' && entry.link.state !== 'closed') {
+      // Its signaling dropped (or it has not reconnected after a server restart yet), not necessarily its
+      // media: keep the connection a while for it to come back.
       this.store.callPeerUpsert(peerId, { away: true });
       entry.awayTimer ??= setTimeout(() => this.removePeer(peerId), this.deps.awayGraceMs ?? 20_000);
       return;
@@ -160,14 +168,18 @@ export class CallSession {
 
   private removePeer(peerId: string): void {
     const entry = this.links.get(peerId);
-    if (entry) {
-      this.clearTimers(entry);
-      entry.meter?.close();
-      entry.link.close();
-      this.links.delete(peerId);
-      this.sampler.untrack(peerId);
-    }
+    if (entry) this.dropLink(peerId, entry);
     this.store.callPeerRemove(peerId);
+  }
+
+  /** Closes a peer's connection; its tile stays (removePeer takes that too). */
+  private dropLink(peerId: string, entry: LinkEntry): void {
+    this.clearTimers(entry);
+    entry.meter?.close();
+    entry.meter = null;
+    entry.link.close();
+    if (this.links.get(peerId) === entry) this.links.delete(peerId);
+    this.sampler.untrack(peerId);
   }
 
   private clearTimers(entry: LinkEntry): void {
@@ -179,7 +191,7 @@ export class CallSession {
     const policy = this.store.call.policy;
     const config = this.configFor(policy);
     if (!config || !this.selfId) return null;
-    const entry: LinkEntry = { policy, connectTimer: null, disconnectTimer: null, awayTimer: null, meter: null, everConnected: false, candidateErrors: [], link: null! };
+    const entry: LinkEntry = { policy, connectTimer: null, disconnectTimer: null, awayTimer: null, meter: null, everConnected: false, heard: false, candidateErrors: [], link: null! };
     entry.link = new PeerLink({
       peerId,
       polite: this.selfId < peerId,
@@ -245,7 +257,8 @@ export class CallSession {
       // Often a network change; a few seconds without recovery means restart ICE on a new path.
       entry.disconnectTimer ??= setTimeout(() => {
         entry.disconnectTimer = null;
-        if (entry.link.state === 'disconnected') {
+        // An away peer cannot answer a restart; once back it restarts ICE itself, or offers afresh if it reloaded.
+        if (entry.link.state === 'disconnected' && !entry.awayTimer) {
           this.timeline.record('ice-restart', peerId, { reason: 'disconnected' });
           entry.link.restartIce();
           this.armConnectTimer(peerId, entry);
@@ -258,6 +271,13 @@ export class CallSession {
 
   /** Auto falls back to relay over TLS 443 with an ICE restart; after that, the user is told why. */
   private onLinkFailed(peerId: string, entry: LinkEntry): void {
+    // A peer that is away (left, reloading, or not back after a server restart) is not reachable through
+    // any path, and without signaling no ICE restart can be negotiated: neither says anything about our
+    // network. The away timer or the next welcome (which restarts ICE on every link not connected) goes on.
+    if (entry.awayTimer || this.deps.signal.state !== ConnectionState.Connected) {
+      this.timeline.record('connection', peerId, { state: 'failed', deferred: entry.awayTimer ? 'peer away' : 'signaling down' });
+      return;
+    }
     if (entry.policy !== 'relay-tls' && this.iceServers.some((s) => urls(s).some((u) => u.startsWith('turns:')))) {
       entry.policy = 'relay-tls';
       const config = this.configFor('relay-tls');
@@ -272,31 +292,10 @@ export class CallSession {
     }
     const name = this.store.call.peers[peerId]?.name ?? 'this person';
     this.store.callPeerUpsert(peerId, { link: 'failed' });
-    const message = `Could not connect to ${name}. ${this.whatWasTried(entry)}`;
+    const message = `Could not connect to ${name}. ${whatWasTried({ offeredUrls: this.iceServers.flatMap(urls), linkPolicy: entry.policy, callPolicy: this.deps.policy, candidateErrors: entry.candidateErrors })}`;
     // Others still connected: the call goes on, and the news is about this person only.
     if (this.anyConnected()) this.store.callPatch({ notice: message });
     else this.fail(message);
-  }
-
-  /** What the app tried and what was blocked, in words a network administrator can act on. */
-  private whatWasTried(entry: LinkEntry): string {
-    const offered = this.iceServers.flatMap(urls).map(parseIceUrl).filter((u): u is NonNullable<typeof u> => u !== null);
-    const relays = offered.filter((u) => u.relay);
-    const tls = relays.find((u) => u.relay === 'tls');
-    const host = tls?.host ?? relays[0]?.host ?? offered[0]?.host;
-    if (relays.length === 0) {
-      return 'Only a direct path was possible: the server offers no TURN relay, so networks that block direct connections cannot be crossed. Ask the server administrator to configure TURN.';
-    }
-    const tried = [
-      ...(entry.policy === 'auto' || this.deps.policy === 'auto' ? ['a direct path'] : []),
-      ...relays.map((u) => `TURN over ${u.relay!.toUpperCase()} on ${u.port}`),
-    ];
-    const errors = [...new Set(entry.candidateErrors.map((e) => `${e.url ?? 'a server'} (error ${e.errorCode})`))];
-    const blocked = errors.length ? ` Unreachable: ${errors.join(', ')}.` : ' No relay answered in time.';
-    return (
-      `Tried ${tried.join(', ')} to ${host}.${blocked} ` +
-      `Ask your network administrator to allow outgoing TCP ${tls?.port ?? 443} to ${host}.`
-    );
   }
 
   private startDetector(): void {
@@ -322,9 +321,19 @@ export class CallSession {
       this.store.callPeerUpsert(from, { media: { audio: data.audio, video: data.video, screen: data.screen } });
       return;
     }
+    let entry = this.links.get(from);
+    if (entry && isFreshOffer(entry.link, data)) {
+      // The same participant on a new peer connection (it reloaded or restarted): the old one is dead.
+      this.timeline.record('connection', from, { state: 'replaced' });
+      this.dropLink(from, entry);
+      this.store.callPeerUpsert(from, { away: false });
+      entry = undefined;
+    }
     // A peer may offer before we learn it joined (welcome/peer-joined race): make the link now.
-    const entry = this.links.get(from) ?? (this.store.call.peers[from] ? this.createLink(from, false) : null);
-    await entry?.link.handle(data);
+    entry ??= this.store.call.peers[from] ? (this.createLink(from, false) ?? undefined) : undefined;
+    if (!entry) return;
+    entry.heard = true;
+    await entry.link.handle(data);
   }
 
   private onIceServers(iceServers: IceServer[]): void {
@@ -391,6 +400,13 @@ export class CallSession {
     for (const peerId of [...this.links.keys()]) this.removePeer(peerId);
     this.deps.signal.close();
   }
+}
+
+/** An offer from a peer connection other than the one this link negotiated with. */
+function isFreshOffer(link: PeerLink, data: SignalData): boolean {
+  if (data.kind !== 'description' || data.description.type !== 'offer') return false;
+  const known = link.remoteSessionId;
+  return known !== null && sdpSessionId(data.description.sdp) !== known;
 }
 
 function urls(server: IceServer): string[] {

@@ -103,6 +103,11 @@ export class PeerLink {
     return this.closed ? 'closed' : (this.pc.connectionState as LinkState);
   }
 
+  /** The session id of the peer's current description (its `o=` line), null before one is applied. */
+  get remoteSessionId(): string | null {
+    return sdpSessionId(this.pc.remoteDescription?.sdp);
+  }
+
   private async negotiate(): Promise<void> {
     if (this.closed) return;
     try {
@@ -217,4 +222,13 @@ export class PeerLink {
     this.pc.close();
     this.opts.events.onStateChange('closed');
   }
+}
+
+/**
+ * The session id of an SDP (RFC 4566 `o=` line). It stays the same through renegotiations and ICE
+ * restarts of one peer connection, and differs for a new one: a peer that reloaded.
+ */
+export function sdpSessionId(sdp: string | undefined | null): string | null {
+  const m = sdp ? /^o=\S+ (\S+) /m.exec(sdp) : null;
+  return m?.[1] ?? null;
 }

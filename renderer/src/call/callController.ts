@@ -4,6 +4,7 @@ import { DesktopError, createDesktopClient, windowDesktopApi, type DesktopClient
 import { useAppStore } from '../store/index.js';
 import type { DeviceOption } from '../store/callSlice.js';
 import type { DiagnosticsFormat } from '../../../shared/diagnostics/document.js';
+import { CallMemory, type RememberedCall } from './CallMemory.js';
 import { CallSession } from './CallSession.js';
 import { buildDiagnostics } from './diagnosticsBuilder.js';
 import type { StatsHistory } from './stats/StatsHistory.js';
@@ -20,6 +21,8 @@ export interface CallControllerDeps {
   RTCPeerConnection: typeof RTCPeerConnection;
   WebSocket: typeof WebSocket;
   fillRandom: (bytes: Uint8Array) => Uint8Array;
+  /** Remembers the call across a reload of this window; none: every join is a new participant. */
+  memory?: CallMemory;
 }
 
 /**
@@ -34,12 +37,20 @@ export class CallController {
   private opening: Promise<void> = Promise.resolve();
   /** Room tokens are single-use: one handed to a connection is never handed out again (Try again). */
   private readonly usedTokens = new Set<string>();
+  /** A call this window was in before it reloaded, being joined again. */
+  private resuming: RememberedCall | null = null;
+  private resumeChecked = false;
+  private refreshTimer: ReturnType<typeof setInterval> | null = null;
+  /** Saves the call's record now (while in a call). */
+  private saveCall: (() => void) | null = null;
 
   constructor(private readonly deps: CallControllerDeps) {
     // When the room goes away (sign-out, another server, leaving), the call and the devices go with it.
     deps.store.subscribe((state, previous) => {
       if (previous.room.status === 'joined' && state.room.status !== 'joined' && state.call.phase !== 'idle') this.leave();
+      this.resumeAfterReload();
     });
+    this.resumeAfterReload();
   }
 
   private get store() {
@@ -57,6 +68,30 @@ export class CallController {
       this.opening = this.media.open();
     }
     await this.opening;
+    const resume = this.resuming;
+    if (resume?.roomId === roomId && this.store.call.phase === 'prejoin') {
+      this.resuming = null;
+      this.setStartMuted(!resume.audio);
+      this.setStartCameraOff(!resume.video);
+      await this.join();
+    }
+  }
+
+  /**
+   * Once the app is ready: a window reloaded in the middle of a call goes back into it, as the same
+   * participant, with the microphone and camera as they were (the user never chose to leave).
+   */
+  private resumeAfterReload(): void {
+    const { session, room, call } = this.store;
+    if (this.resumeChecked || session.startup !== 'ready') return;
+    this.resumeChecked = true;
+    const remembered = this.deps.memory?.recall();
+    if (!remembered || room.status !== 'idle' || call.phase !== 'idle') return;
+    if (session.desktop?.server?.origin !== remembered.server || !session.desktop.user) return;
+    this.resuming = remembered;
+    void this.store.joinRoom(remembered.roomId).then((ok) => {
+      if (!ok) this.resuming = null;
+    });
   }
 
   setStartMuted(value: boolean): void {
@@ -76,7 +111,11 @@ export class CallController {
     const { call } = this.store;
     if (!call.roomId || !this.media || this.session) return;
     const roomId = call.roomId;
-    const clientId = base64url(this.deps.fillRandom(new Uint8Array(18)));
+    const server = this.store.room.target?.server ?? this.store.session.desktop?.server?.origin ?? '';
+    const makeId = () => base64url(this.deps.fillRandom(new Uint8Array(18)));
+    // The same participant after a reload: the server gives the same clientId the same peer id.
+    const clientId = this.deps.memory?.clientIdFor(server, roomId, makeId) ?? makeId();
+    this.rememberCall(server, roomId, clientId);
     let first = this.lastJoin;
     const signal = new SignalClient({
       WebSocket: this.deps.WebSocket,
@@ -105,8 +144,44 @@ export class CallController {
     await this.session.start();
   }
 
+  /** Keeps the record of the call fresh while it lasts, so a reload after a crash finds it too. */
+  private rememberCall(server: string, roomId: string, clientId: string): void {
+    const memory = this.deps.memory;
+    if (!memory) return;
+    const save = () => {
+      const { audio, video } = this.store.call.local.media;
+      memory.remember({ server, roomId, clientId, audio, video });
+    };
+    save();
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = setInterval(save, memory.graceMs / 3);
+    this.saveCall = save;
+  }
+
+  private stopRemembering(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = null;
+    this.saveCall = null;
+  }
+
+  /**
+   * The window is going away (closed, reloaded, navigated): say goodbye at once so nobody sees a
+   * ghost, and keep the record so a reload comes back as the same participant.
+   */
+  pageHidden(): void {
+    if (!this.session) return;
+    this.saveCall?.();
+    this.stopRemembering();
+    this.session.leave();
+    this.session = null;
+    this.media?.close();
+    this.media = null;
+  }
+
   /** Leaves the call and the pre-join, and releases camera and microphone. */
   leave(): void {
+    if (this.session) this.deps.memory?.forget();
+    this.stopRemembering();
     this.session?.leave();
     this.session = null;
     this.media?.close();
@@ -201,6 +276,25 @@ export function callController(): CallController {
     RTCPeerConnection: window.RTCPeerConnection,
     WebSocket: window.WebSocket,
     fillRandom: (bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>),
+    memory: new CallMemory(storageOrNull()),
   });
   return instance;
+}
+
+/**
+ * At start-up: the controller exists from the first moment (a reloaded window resumes its call), and
+ * a window going away says goodbye. `pagehide` fires on close, reload and navigation alike, in
+ * Electron too; the `leave` it sends is queued on the open socket synchronously.
+ */
+export function installCallLifecycle(): void {
+  const controller = callController();
+  window.addEventListener('pagehide', () => controller.pageHidden());
+}
+
+function storageOrNull(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
 }

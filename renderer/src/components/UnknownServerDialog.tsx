@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { describeServer } from '../../../shared/links.js';
 import { selectPendingServer, selectServerOrigin, useAppStore } from '../store/index.js';
 
 /**
@@ -28,6 +29,7 @@ export function UnknownServerDialog() {
   }, [pending]);
 
   if (pending == null) return null;
+  const server = describeServer(pending.server);
   return (
     <dialog
       ref={dialog}
@@ -44,7 +46,17 @@ export function UnknownServerDialog() {
         <p>
           This link is for room <span className="mono">{pending.roomId}</span> on
         </p>
-        <p className="server-origin mono">{pending.server}</p>
+        <p className="server-origin mono">{server.display}</p>
+        {server.display !== server.origin && (
+          <p className="hint">
+            Written in the link as <span className="mono">{server.origin}</span>
+          </p>
+        )}
+        {server.warnings.map((warning) => (
+          <p key={warning} className="notice notice-error" data-testid="server-warning">
+            <strong>Warning:</strong> {warning}
+          </p>
+        ))}
         <p>
           ZeroRange has not connected to this server before{current != null ? ` (you use ${current})` : ''}. Nothing has been sent to
           it. Connect only if you trust it: you may be asked to sign in there.
