@@ -28,6 +28,8 @@ export const ServerConfig = z
     tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     /** Public base URL clients use (https://signal.example.com). Derived from the request when absent. */
     publicUrl: z.url().optional(),
+    /** A local development or test server: relaxes bounds meant to protect production (short TURN credentials). */
+    development: z.boolean().default(false),
     /** How many reverse proxies append to X-Forwarded-For in front of this server (0: trust none). */
     trustProxyHops: z.number().int().min(0).max(5).default(0),
     idp: z.object({
@@ -50,7 +52,8 @@ export const ServerConfig = z
       .object({
         /** Shared secrets of coturn's use-auth-secret. The first one signs; all are accepted by coturn. */
         secrets: z.array(secret).min(1).max(8),
-        ttlSeconds: z.number().int().min(600).max(1800).default(900),
+        /** At least 600 outside development; shorter lifetimes only let tests watch credentials expire mid-call. */
+        ttlSeconds: z.number().int().min(40).max(1800).default(900),
         /** Push fresh credentials this long before the current ones expire. */
         refreshBeforeSeconds: z.number().int().min(30).default(120),
         host: z.string().min(1),
@@ -96,7 +99,12 @@ export const ServerConfig = z
     shutdownGraceMs: z.number().int().min(0).default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.development && c.turn.ttlSeconds < 600) {
+      ctx.addIssue({ code: 'custom', path: ['turn', 'ttlSeconds'], message: 'must be at least 600 (only a development server may use shorter TURN credentials)' });
+    }
+  });
 
 export type ServerConfig = z.infer<typeof ServerConfig>;
 export type ServerConfigInput = z.input<typeof ServerConfig>;
