@@ -100,10 +100,14 @@ export const ServerConfig = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    if (!c.development && c.turn.ttlSeconds < 600) {
-      ctx.addIssue({ code: 'custom', path: ['turn', 'ttlSeconds'], message: 'must be at least 600 (only a development server may use shorter TURN credentials)' });
-    }
+  .refine((c) => c.development || c.turn.ttlSeconds >= 600, {
+    path: ['turn', 'ttlSeconds'],
+    message: 'must be at least 600 (only a development server may use shorter TURN credentials)',
+    // Reported with the other problems, whenever both settings themselves are valid.
+    when: ({ value }) => {
+      const v = value as { development?: unknown; turn?: { ttlSeconds?: unknown } } | null;
+      return typeof v?.turn?.ttlSeconds === 'number' && (v.development === undefined || typeof v.development === 'boolean');
+    },
   });
 
 export type ServerConfig = z.infer<typeof ServerConfig>;
