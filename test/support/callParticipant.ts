@@ -25,8 +25,10 @@ export interface SelectedPath {
   remoteType: string | null;
   relayProtocol: string | null;
   url: string | null;
-  /** The local candidate's address (a relay candidate's is the relay's). */
+  /** The local candidate's address (a relay candidate's is the relay's; Chromium leaves a peer-reflexive one empty). */
   address: string | null;
+  /** The selected candidate pair's stats id: a new pair gets a new one. */
+  pairId: string | null;
 }
 
 declare global {
@@ -178,7 +180,7 @@ export class Participant {
   /** The selected candidate pair of each open peer connection. */
   paths(): Promise<SelectedPath[]> {
     return this.page.evaluate(async () => {
-      const out: { localType: string | null; remoteType: string | null; relayProtocol: string | null; url: string | null; address: string | null }[] = [];
+      const out: { localType: string | null; remoteType: string | null; relayProtocol: string | null; url: string | null; address: string | null; pairId: string | null }[] = [];
       for (const pc of window.__zrPcs ?? []) {
         if (pc.connectionState !== 'connected') continue;
         const stats = await pc.getStats();
@@ -194,6 +196,7 @@ export class Participant {
           relayProtocol: (local?.relayProtocol as string) ?? null,
           url: (local?.url as string) ?? null,
           address: (local?.address as string) ?? null,
+          pairId: (pair?.id as string) ?? null,
         });
       }
       return out;
