@@ -62,6 +62,8 @@ export interface DevIdp {
   signingJwk: JWK;
   /** Stops listening and destroys every open connection. */
   close(): Promise<void>;
+  /** Outage drills: stops accepting connections (and drops open ones), or listens again on the same port. */
+  setListening(up: boolean): Promise<void>;
 }
 
 export interface DevIdpOptions {
@@ -377,6 +379,11 @@ export async function startDevIdp(opts: DevIdpOptions = {}): Promise<DevIdp> {
     users,
     signingJwk,
     close: () => (closing ??= closeServer(server)),
+    async setListening(up) {
+      if (closing) throw new Error('the IdP is closed');
+      if (up && !server.listening) await listen(server, port, host);
+      else if (!up) await closeServer(server);
+    },
   };
 }
 

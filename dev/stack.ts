@@ -10,6 +10,7 @@ import { renderStackCoturnConfig } from './stackCoturn.js';
 import { startSignalingProcess, type SignalingProcess } from './signalingProcess.js';
 import { ensureDevCa, issueDevCertificate } from './devCerts.js';
 import { DEV_IDP_SCOPES, startDevIdp, type DevIdp } from './idp.js';
+import { serveStackControl } from './stackControl.js';
 import { acquireLock } from './stackLock.js';
 
 export interface StackOptions {
@@ -32,6 +33,11 @@ export interface StackOptions {
   allowedPeerIps?: string[];
   /** Extra browser origins allowed on the signaling socket. */
   allowedOrigins?: string[];
+  /**
+   * Lifetime of TURN credentials (default 900 s). Below 600 s only for tests that watch credentials
+   * expire mid-call; the signaling server accepts that only as a development server.
+   */
+  turnTtlSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -54,6 +60,8 @@ export interface Stack {
   idp: DevIdp;
   coturn: CoturnProcess | null;
   config: ServerConfig;
+  /** Stops coturn (SIGTERM, or SIGKILL as a crash would) and starts it again with the same configuration and ports. */
+  restartTurn(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,7 +121,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const turnPorts = wantTurn && bin ? await chooseTurnPorts(host, opts, say) : { port: 3478, tlsPort: 0 };
     const configInput = {
       listen: { host, port: signalingPort },
-      // Clients are sent to the listening address; a deployment names its public URL instead.
+      // Clients are sent to the listening address (a deployment names its public URL instead), and
+      // outage drills may shorten TURN credentials.
       development: true,
       metrics: { host, port: metricsPort },
       idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, scopes: [...DEV_IDP_SCOPES], algorithms: ['ES256'] },
@@ -128,6 +137,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         turnPort: turnPorts.port,
         turnsPort: turnPorts.tlsPort,
         ...(turnPorts.tlsPort ? { tlsHost: host } : {}),
+        ...(opts.turnTtlSeconds ? { ttlSeconds: opts.turnTtlSeconds, refreshBeforeSeconds: refreshBefore(opts.turnTtlSeconds) } : {}),
       },
       allowedOrigins: ['app://zerorange', ...(opts.allowedOrigins ?? [])],
       logLevel: process.env.ZR_LOG_LEVEL ?? 'warn',
@@ -135,6 +145,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const config = parseConfig(configInput);
 
     let coturn: CoturnProcess | null = null;
+    let coturnStart: Parameters<typeof startCoturn>[0] | null = null;
     let turnInfo: StackInfo['turn'];
     if (!wantTurn) {
       turnInfo = { enabled: false, reason: 'disabled (--no-turn)' };
@@ -150,7 +161,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const cert = await issueDevCertificate({ caDir: join(dataDir, 'ca'), outDir: certDir, hosts: [host, 'localhost'], days: 30 });
       // The production template and options; only the peers the stack's clients use are added.
       const text = renderStackCoturnConfig(config, { host, certFile: cert.certPath, keyFile: cert.keyPath, allowedPeerIps: opts.allowedPeerIps ?? [] });
-      coturn = await startCoturn({ config: text, host, udpPort: turnPorts.port, tcpPorts: [turnPorts.port, turnPorts.tlsPort], tls: true });
+      coturnStart = { config: text, host, udpPort: turnPorts.port, tcpPorts: [turnPorts.port, turnPorts.tlsPort], tls: true };
+      coturn = await startCoturn(coturnStart);
       cleanups.push(() => coturn?.stop());
       turnInfo = {
         enabled: true,
@@ -198,11 +210,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     cleanups.splice(1, 0, () => rmSync(infoFile, { force: true }));
     let closing: Promise<void> | undefined;
-    return { info, infoFile, signaling, idp, coturn, config, close: () => (closing ??= cleanup()) };
+    const stack: Stack = {
+      info,
+      infoFile,
+      signaling,
+      idp,
+      coturn,
+      config,
+      async restartTurn(signal = 'SIGTERM') {
+        if (!coturn || !coturnStart || closing) throw new Error('coturn is not running in this stack');
+        const old = coturn;
+        coturn = stack.coturn = null;
+        if (signal === 'SIGKILL') process.kill(old.pid, 'SIGKILL');
+        await old.stop();
+        coturn = stack.coturn = await startCoturn(coturnStart);
+        if (info.turn.enabled) Object.assign(info.turn, { pid: coturn.pid, logFile: coturn.logFile });
+        writeFileSync(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+      },
+      close: () => (closing ??= cleanup()),
+    };
+    return stack;
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/** Fresh credentials are pushed this long before expiry: the default 120 s, or a third of a short lifetime left. */
+function refreshBefore(ttlSeconds: number): number {
+  return Math.min(120, Math.max(30, Math.floor((ttlSeconds * 2) / 3)));
 }
 
 export function describeStack(stack: Stack): string {
@@ -251,12 +287,19 @@ async function main(): Promise<void> {
       'no-turn': { type: 'boolean' },
       'allowed-peer-ip': { type: 'string', multiple: true },
       'allowed-origin': { type: 'string', multiple: true },
+      'turn-ttl-seconds': { type: 'string' },
+      'control-socket': { type: 'string' },
     },
   });
   const port = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} takes a port number, not ${JSON.stringify(v)}`);
+    return n;
+  };
+  const seconds = (name: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} takes a number of seconds, not ${JSON.stringify(v)}`);
     return n;
   };
   const stack = await startStack({
@@ -270,8 +313,11 @@ async function main(): Promise<void> {
     turn: !values['no-turn'],
     allowedPeerIps: values['allowed-peer-ip'] ?? [],
     allowedOrigins: values['allowed-origin'] ?? [],
+    ...(values['turn-ttl-seconds'] ? { turnTtlSeconds: seconds('turn-ttl-seconds', values['turn-ttl-seconds']) } : {}),
   });
-  stopOnSignals(stack);
+  // Outage drills for tests (coturn restarts, the IdP going away); only when asked for.
+  const control = values['control-socket'] ? await serveStackControl(stack, values['control-socket']) : null;
+  stopOnSignals(stack, () => control?.close());
   // For resilience tests: SIGUSR1 kills the signaling server (SIGKILL, like a crash) and starts it again;
   // SIGUSR2 restarts it gracefully (SIGTERM, as systemd or a rolling deploy would).
   const restartSignaling = (signal: 'SIGKILL' | 'SIGTERM') => {

@@ -31,7 +31,10 @@ export const ServerConfig = z
      * signalingUrl given to clients. Required unless `development`; the Host header is never used.
      */
     publicUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://signal.example.com' }).optional(),
-    /** A local development or test server: without publicUrl, clients are sent to the listening address. */
+    /**
+     * A local development or test server: without publicUrl, clients are sent to the listening
+     * address, and TURN credentials may be shorter than production's 600 s (outage drills).
+     */
     development: z.boolean().default(false),
     /** Prometheus metrics on a listener of their own, never on the public port. Loopback by default. */
     metrics: z.object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(9464) }).prefault({}),
@@ -62,7 +65,8 @@ export const ServerConfig = z
       .object({
         /** Shared secrets of coturn's use-auth-secret. The first one signs; all are accepted by coturn. */
         secrets: z.array(secret).min(1).max(8),
-        ttlSeconds: z.number().int().min(600).max(1800).default(900),
+        /** At least 600 outside development; shorter lifetimes only let tests watch credentials expire mid-call. */
+        ttlSeconds: z.number().int().min(40).max(1800).default(900),
         /** Push fresh credentials this long before the current ones expire. */
         refreshBeforeSeconds: z.number().int().min(30).default(120),
         host: z.string().min(1),
@@ -142,6 +146,15 @@ export const ServerConfig = z
     if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
       ctx.addIssue({ code: 'custom', path: ['limits', 'headersTimeoutMs'], message: 'must not exceed limits.requestTimeoutMs' });
     }
+  })
+  .refine((c) => c.development || c.turn.ttlSeconds >= 600, {
+    path: ['turn', 'ttlSeconds'],
+    message: 'must be at least 600 (only a development server may use shorter TURN credentials)',
+    // Reported with the other problems, whenever both settings themselves are valid.
+    when: ({ value }) => {
+      const v = value as { development?: unknown; turn?: { ttlSeconds?: unknown } } | null;
+      return typeof v?.turn?.ttlSeconds === 'number' && (v.development === undefined || typeof v.development === 'boolean');
+    },
   });
 
 export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -25,6 +25,10 @@ export interface SelectedPath {
   remoteType: string | null;
   relayProtocol: string | null;
   url: string | null;
+  /** The local candidate's address (a relay candidate's is the relay's; Chromium leaves a peer-reflexive one empty). */
+  address: string | null;
+  /** The selected candidate pair's stats id: a new pair gets a new one. */
+  pairId: string | null;
 }
 
 /** What a page-side observer saw of one person's tile, and of advice blaming the network. */
@@ -132,10 +136,20 @@ export class Participant {
   }
 
   async signIn(stack: StackInNamespace, username: string): Promise<void> {
-    const user = stack.info.idp.users.find((u) => u.username === username)!;
-    this.systemBrowser.user = user;
+    await this.connect(stack);
+    await this.signInAs(stack, username);
+  }
+
+  /** Enters the stack's server address: the app shows its sign-in screen. */
+  async connect(stack: StackInNamespace): Promise<void> {
     await this.page.getByLabel('Server address').fill(stack.info.signaling.url);
     await this.page.getByRole('button', { name: 'Connect', exact: true }).click();
+  }
+
+  /** On the sign-in screen: Sign in, and `username` signs in at the IdP's page in the system browser. */
+  async signInAs(stack: StackInNamespace, username: string): Promise<void> {
+    const user = stack.info.idp.users.find((u) => u.username === username)!;
+    this.systemBrowser.user = user;
     await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(this.page.getByText(`Signed in as ${user.name}`)).toBeVisible();
   }
@@ -224,7 +238,7 @@ export class Participant {
   /** The selected candidate pair of each open peer connection. */
   paths(): Promise<SelectedPath[]> {
     return this.page.evaluate(async () => {
-      const out: { localType: string | null; remoteType: string | null; relayProtocol: string | null; url: string | null }[] = [];
+      const out: { localType: string | null; remoteType: string | null; relayProtocol: string | null; url: string | null; address: string | null; pairId: string | null }[] = [];
       for (const pc of window.__zrPcs ?? []) {
         if (pc.connectionState !== 'connected') continue;
         const stats = await pc.getStats();
@@ -239,10 +253,51 @@ export class Participant {
           remoteType: (remote?.candidateType as string) ?? null,
           relayProtocol: (local?.relayProtocol as string) ?? null,
           url: (local?.url as string) ?? null,
+          address: (local?.address as string) ?? null,
+          pairId: (pair?.id as string) ?? null,
         });
       }
       return out;
     });
+  }
+
+  /** The local ICE username fragment of each open peer connection: it changes with every ICE restart. */
+  iceUfrags(): Promise<string[]> {
+    return this.page.evaluate(() =>
+      (window.__zrPcs ?? []).filter((pc) => pc.connectionState !== 'closed').map((pc) => /^a=ice-ufrag:(.+)$/m.exec(pc.localDescription?.sdp ?? '')?.[1] ?? ''),
+    );
+  }
+
+  /** The TURN credentials each open peer connection would gather with now (what the app last applied). */
+  turnCredentials(): Promise<{ username: string; credential: string }[]> {
+    return this.page.evaluate(() =>
+      (window.__zrPcs ?? [])
+        .filter((pc) => pc.connectionState !== 'closed')
+        .flatMap((pc) => pc.getConfiguration().iceServers ?? [])
+        .filter((s) => typeof s.username === 'string' && typeof s.credential === 'string')
+        .map((s) => ({ username: s.username!, credential: s.credential as string })),
+    );
+  }
+
+  /**
+   * Sets this page's wall clock `offsetMs` off (Date and Date.now; timers and performance.now keep real
+   * time), as a machine whose clock is wrong. Applies to code running from now on.
+   */
+  async shiftClock(offsetMs: number): Promise<void> {
+    await this.page.evaluate((offset) => {
+      const RealDate = Date;
+      const realNow = RealDate.now.bind(RealDate);
+      class SkewedDate extends RealDate {
+        constructor(...args: unknown[]) {
+          if (args.length === 0) super(realNow() + offset);
+          else super(...(args as [string | number | Date]));
+        }
+        static override now(): number {
+          return realNow() + offset;
+        }
+      }
+      window.Date = SkewedDate as DateConstructor;
+    }, offsetMs);
   }
 
   /** Waits until received media grows on every expected peer connection (real audio and decoded video). */

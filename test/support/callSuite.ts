@@ -5,13 +5,15 @@ import { turnserverPath } from '../../dev/coturn.js';
 import { SYSTEM_CHROMIUM } from './callBrowser.js';
 import { Participant } from './callParticipant.js';
 import { createTestNetwork, isNetnsAvailable, type TestNetwork } from './netns.js';
-import { startStackIn, type StackInNamespace } from './stackInNamespace.js';
+import { startStackIn, type StackInNamespace, type StackInNamespaceOptions } from './stackInNamespace.js';
 
 export interface CallSuite {
   net(): TestNetwork;
   stack(): StackInNamespace;
   /** A participant in client namespace `index`, signed in as `username`; closed after the test. */
   participant(index: number, username: string): Promise<Participant>;
+  /** The app open in client namespace `index`, nobody signed in; closed after the test. */
+  signedOut(index: number): Promise<Participant>;
   /** Alice creates a room, Bob opens its link; both join the call (with the given policy labels). */
   twoInACall(policies?: { alice?: string; bob?: string }): Promise<{ alice: Participant; bob: Participant; link: string }>;
   /** The signaling and IdP ports a restrictive firewall must still let through. */
@@ -23,7 +25,7 @@ export interface CallSuite {
  * in the server namespace, and the users' system browser beside main. Skips, saying why, where
  * namespaces, Chromium or coturn are missing.
  */
-export function useCallSuite(name: string, clients = 3): CallSuite {
+export function useCallSuite(name: string, clients = 3, stackOptions: StackInNamespaceOptions = {}): CallSuite {
   let net: TestNetwork | undefined;
   let stack: StackInNamespace | undefined;
   let hostBrowser: Browser | undefined;
@@ -37,7 +39,7 @@ export function useCallSuite(name: string, clients = 3): CallSuite {
     if (reason) console.log(`${name}: skipped: ${reason}`);
     test.skip(reason !== null, reason ?? '');
     net = await createTestNetwork({ clients });
-    stack = await startStackIn(net);
+    stack = await startStackIn(net, stackOptions);
     // The users' system browser runs beside main (the root namespace), to reach its loopback listener.
     hostBrowser = await chromium.launch({ executablePath: SYSTEM_CHROMIUM, args: chromiumArgs });
   });
@@ -61,9 +63,13 @@ export function useCallSuite(name: string, clients = 3): CallSuite {
     net: () => net!,
     stack: () => stack!,
     async participant(index, username) {
+      const p = await suite.signedOut(index);
+      await p.signIn(stack!, username);
+      return p;
+    },
+    async signedOut(index) {
       const p = await Participant.open(net!, stack!, index, hostBrowser!);
       open.push(p);
-      await p.signIn(stack!, username);
       return p;
     },
     async twoInACall(policies = {}) {

@@ -72,6 +72,11 @@ export interface TestNetwork {
   /** Replaces the client's firewall (atomically) with the profile's. */
   applyFirewall(clientIndex: number, profile: FirewallProfile, opts?: FirewallOptions): Promise<void>;
   clearFirewall(clientIndex: number): Promise<void>;
+  /**
+   * Moves a client to another address of the test subnet, as a laptop changing networks would: the new
+   * address (and with it the subnet route) comes up, then the old one goes. `clients[i].ip` follows.
+   */
+  readdressClient(clientIndex: number, ip: string): Promise<void>;
   /** Kills what still runs in the namespaces, deletes them (and with them every veth, the bridge and nft table). Idempotent. */
   destroy(): Promise<void>;
 }
@@ -431,6 +436,18 @@ export async function createTestNetwork(opts: { clients: number }): Promise<Test
       await run('ip', inNs(c.ns, 'nft', ['-f', '-']), { input: script });
     },
     clearFirewall,
+    async readdressClient(clientIndex, newIp) {
+      const c = clientAt(clientIndex);
+      const m = /^10\.77\.0\.(\d{1,3})$/.exec(newIp);
+      const host = m ? Number(m[1]) : 0;
+      const taken = [SERVER_IP, HOST_IP, ...clients.map((x) => x.ip)];
+      if (host < 2 || host > 253 || taken.includes(newIp)) throw new Error(`${newIp} is not a free address of the test subnet 10.77.0.0/${PREFIX}`);
+      // Deleting a primary address deletes its secondaries too, unless they are promoted.
+      await run('ip', inNs(c.ns, 'sysctl', ['-qw', 'net.ipv4.conf.eth0.promote_secondaries=1']));
+      await ip('-n', c.ns, 'addr', 'add', `${newIp}/${PREFIX}`, 'dev', 'eth0');
+      await ip('-n', c.ns, 'addr', 'del', `${c.ip}/${PREFIX}`, 'dev', 'eth0');
+      (c as { ip: string }).ip = newIp;
+    },
     destroy() {
       destroyed ??= (async () => {
         for (const ns of owned.namespaces) {

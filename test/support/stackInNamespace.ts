@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StackInfo } from '../../dev/stack.js';
+import { stackControl } from '../../dev/stackControl.js';
 import type { TestNetwork } from './netns.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -28,6 +29,19 @@ export interface StackInNamespace {
    * default) like a crash, SIGTERM like a graceful restart by systemd or a rolling deploy.
    */
   restartSignaling(signal?: 'SIGTERM' | 'SIGKILL'): void;
+  /**
+   * Stops coturn (SIGTERM; SIGKILL as a crash would) and starts it again with the same configuration and
+   * ports; resolves once it answers again. info.turn.pid and logFile are updated.
+   */
+  restartTurn(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** The IdP stops listening (open connections dropped), or listens again on the same port. */
+  setIdpUp(up: boolean): Promise<void>;
+}
+
+export interface StackInNamespaceOptions {
+  readyTimeoutMs?: number;
+  /** TURN credential lifetime in seconds (`--turn-ttl-seconds`; below 600 only in a development stack). */
+  turnTtlSeconds?: number;
 }
 
 const WORK_PREFIX = 'zr-netns-stack-';
@@ -45,7 +59,7 @@ function sweepLeftoverWork(): void {
 
 let exitHookInstalled = false;
 
-export async function startStackIn(net: TestNetwork, opts: { readyTimeoutMs?: number } = {}): Promise<StackInNamespace> {
+export async function startStackIn(net: TestNetwork, opts: StackInNamespaceOptions = {}): Promise<StackInNamespace> {
   sweepLeftoverWork();
   const work = await mkdtemp(path.join(tmpdir(), `${WORK_PREFIX}${process.pid}-`));
   liveWork.add(work);
@@ -58,6 +72,8 @@ export async function startStackIn(net: TestNetwork, opts: { readyTimeoutMs?: nu
   // A file, not a pipe: a stack outliving a killed test process must still be able to print while it
   // shuts down on SIGTERM (writing to a broken pipe would crash it before it removes its files).
   const logFile = path.join(work, 'stack.log');
+  // A path, not a port: reachable from this namespace while the stack runs in another.
+  const controlSocket = path.join(work, 'control.sock');
   const logFd = openSync(logFile, 'a');
   const child: ChildProcess = net.spawnIn(
     net.serverNs,
@@ -73,6 +89,8 @@ export async function startStackIn(net: TestNetwork, opts: { readyTimeoutMs?: nu
       '--allowed-origin', TEST_ORIGIN,
       '--state-dir', stateDir,
       '--data-dir', path.join(work, 'data'),
+      '--control-socket', controlSocket,
+      ...(opts.turnTtlSeconds ? ['--turn-ttl-seconds', String(opts.turnTtlSeconds)] : []),
     ],
     { cwd: root, stdio: ['ignore', logFd, logFd], env: { ...process.env, ZR_LOG_LEVEL: process.env.ZR_LOG_LEVEL ?? 'warn' } },
   );
@@ -126,7 +144,13 @@ export async function startStackIn(net: TestNetwork, opts: { readyTimeoutMs?: nu
     if (info.turn.tlsPort !== 443) throw new Error(`TURN over TLS is on ${info.turn.tlsPort}, not 443`);
     // Namespaces share the PID space: the stack's pid from stack.json is signalled directly.
     const restartSignaling = (signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL') => process.kill(info.pid, signal === 'SIGKILL' ? 'SIGUSR1' : 'SIGUSR2');
-    return { info, output, stop, restartSignaling };
+    const readInfo = async () => Object.assign(info, JSON.parse(await readFile(path.join(stateDir, 'stack.json'), 'utf8')) as StackInfo);
+    const restartTurn = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
+      await stackControl(controlSocket, { op: 'turn-restart', signal });
+      await readInfo();
+    };
+    const setIdpUp = (up: boolean) => stackControl(controlSocket, { op: 'idp', up });
+    return { info, output, stop, restartSignaling, restartTurn, setIdpUp };
   } catch (err) {
     const out = output();
     await stop(1000);

@@ -221,9 +221,15 @@ describe('CallSession: failures that say nothing about our network', () => {
     expect(bobTileLost).toBe(false);
   });
 
-  it('with signaling up and the peer present, a failure still falls back to TURN over TLS 443 and says so', () => {
+  it('with signaling up and the peer present, a connection that worked and failed is restarted, then falls back to TURN over TLS 443 and says so', async () => {
     const [pc] = FakePc.all;
     pc!.become('failed');
+    // A relay restarting fails a working connection at once: first an ICE restart on the same policy.
+    expect(notice()).toBeNull();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(pc!.configs).toHaveLength(1);
+    // Still not connected when the connect timer gives up: the fallback, and the user is told.
+    await vi.advanceTimersByTimeAsync(15_000);
     expect(notice()).toMatch(/TURN over TLS 443/);
     expect(pc!.configs.at(-1)).toMatchObject({ iceTransportPolicy: 'relay' });
   });

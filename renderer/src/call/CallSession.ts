@@ -253,15 +253,19 @@ export class CallSession {
       if (entry.disconnectTimer) clearTimeout(entry.disconnectTimer);
       entry.connectTimer = entry.disconnectTimer = null;
       if (this.store.call.failure) this.store.callPatch({ failure: null, phase: 'in-call' });
-    } else if (state === 'disconnected') {
-      // Often a network change; a few seconds without recovery means restart ICE on a new path.
+    } else if (state === 'disconnected' || (state === 'failed' && entry.everConnected)) {
+      // Often a network change, or the relay restarted (its allocations gone, a TLS relay's socket
+      // closed: 'failed' at once). A few seconds without recovery means restart ICE on a new path;
+      // a restart that fails is tried again until the connect timer gives up.
       entry.disconnectTimer ??= setTimeout(() => {
         entry.disconnectTimer = null;
         // An away peer cannot answer a restart; once back it restarts ICE itself, or offers afresh if it reloaded.
-        if (entry.link.state === 'disconnected' && !entry.awayTimer) {
-          this.timeline.record('ice-restart', peerId, { reason: 'disconnected' });
+        // A link that worked and then failed (a TURN relay restarted) is retried like a disconnected one.
+        const now = entry.link.state;
+        if ((now === 'disconnected' || now === 'failed') && !entry.awayTimer) {
+          this.timeline.record('ice-restart', peerId, { reason: now });
           entry.link.restartIce();
-          this.armConnectTimer(peerId, entry);
+          if (!entry.connectTimer) this.armConnectTimer(peerId, entry);
         }
       }, this.deps.disconnectedRestartMs ?? 3000);
     } else if (state === 'failed') {
