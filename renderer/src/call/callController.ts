@@ -23,7 +23,16 @@ export interface CallControllerDeps {
   fillRandom: (bytes: Uint8Array) => Uint8Array;
   /** Remembers the call across a reload of this window; none: every join is a new participant. */
   memory?: CallMemory;
+  /** A monotonic clock (ms): how long a pre-join token has been held, whatever the wall clock says. */
+  monotonicNow?: () => number;
 }
+
+/**
+ * A pre-join room token is used for the first connect when it was received less than this long ago.
+ * Judged by elapsed time, not by comparing the server's expiresAt with this machine's clock, which
+ * may be minutes off: room tokens live at least 300 s (the server's lowest roomToken.ttlSeconds).
+ */
+const PREJOIN_TOKEN_FRESH_MS = 240_000;
 
 /**
  * What the call screens do: open the preview, join, leave, toggle and switch devices. The call
@@ -33,6 +42,7 @@ export class CallController {
   private media: LocalMedia | null = null;
   private session: CallSession | null = null;
   private lastJoin: JoinResponse | null = null;
+  private lastJoinAt = 0;
   /** Camera and microphone opening; joining waits for it so the first offer carries the tracks. */
   private opening: Promise<void> = Promise.resolve();
   /** Room tokens are single-use: one handed to a connection is never handed out again (Try again). */
@@ -57,10 +67,15 @@ export class CallController {
     return this.deps.store.getState();
   }
 
+  private monotonicNow(): number {
+    return (this.deps.monotonicNow ?? (() => performance.now()))();
+  }
+
   /** Pre-join: opens camera and microphone for the preview and lists devices. */
   async prepare(roomId: string, join: JoinResponse): Promise<void> {
     if (this.store.call.phase !== 'idle' && this.store.call.roomId === roomId) return;
     this.lastJoin = this.usedTokens.has(join.roomToken) ? null : join;
+    this.lastJoinAt = this.monotonicNow();
     const desktop = this.store.session.desktop;
     this.store.callPatch({ phase: 'prejoin', roomId, policy: desktop?.restrictiveNetwork ? 'relay-tls' : (desktop?.networkPolicy ?? 'auto') });
     if (!this.media) {
@@ -116,7 +131,7 @@ export class CallController {
     // The same participant after a reload: the server gives the same clientId the same peer id.
     const clientId = this.deps.memory?.clientIdFor(server, roomId, makeId) ?? makeId();
     this.rememberCall(server, roomId, clientId);
-    let first = this.lastJoin;
+    let first = this.lastJoin && this.monotonicNow() - this.lastJoinAt < PREJOIN_TOKEN_FRESH_MS ? this.lastJoin : null;
     const signal = new SignalClient({
       WebSocket: this.deps.WebSocket,
       clientId,
@@ -130,7 +145,7 @@ export class CallController {
           return join;
         };
         // Synchronous when the pre-join's is still fresh, so the socket opens at once.
-        return cached && Date.parse(cached.expiresAt) - Date.now() > 30_000 ? use(cached) : this.deps.desktop.joinRoom(roomId).then(use);
+        return cached ? use(cached) : this.deps.desktop.joinRoom(roomId).then(use);
       },
     });
     this.session = new CallSession({
