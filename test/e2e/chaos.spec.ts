@@ -99,7 +99,9 @@ test('the IdP down: the call goes on, a person already signed in can still join,
     await stack.setIdpUp(true);
   }
   // Back up: the same button now works.
-  await dave.signInAs(stack, 'bob');
+  const backAt = Date.now();
+  await dave.signInAs(stack, 'bob', { timeoutMs: 30_000 });
+  console.log(`chaos: sign-in after the IdP came back took ${Date.now() - backAt} ms`);
   await expectCallIntact(alice, bob);
 });
 

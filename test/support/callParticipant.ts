@@ -147,11 +147,17 @@ export class Participant {
   }
 
   /** On the sign-in screen: Sign in, and `username` signs in at the IdP's page in the system browser. */
-  async signInAs(stack: StackInNamespace, username: string): Promise<void> {
+  async signInAs(stack: StackInNamespace, username: string, opts: { timeoutMs?: number } = {}): Promise<void> {
     const user = stack.info.idp.users.find((u) => u.username === username)!;
     this.systemBrowser.user = user;
+    this.systemBrowser.lastError = undefined;
     await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect(this.page.getByText(`Signed in as ${user.name}`)).toBeVisible();
+    try {
+      await expect(this.page.getByText(`Signed in as ${user.name}`)).toBeVisible({ timeout: opts.timeoutMs ?? 5_000 });
+    } catch (err) {
+      const at = this.systemBrowser.page?.isClosed() === false ? this.systemBrowser.page.url() : 'no page';
+      throw new Error(`not signed in; the system browser is at ${at}, last error: ${this.systemBrowser.lastError ?? 'none'}`, { cause: err });
+    }
   }
 
   /** New room → its shareable link, and this participant on its pre-join screen. */

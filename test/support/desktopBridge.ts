@@ -49,8 +49,11 @@ export async function installDesktopBridge(page: Page, service: DesktopService):
     },
     { calls: DESKTOP_CALLS, events: DESKTOP_EVENTS },
   );
+  // Events reach the page one after another, in the order main emitted them, as Electron's IPC
+  // delivers them: a state pushed later must never be overtaken by an earlier one.
+  let delivered: Promise<unknown> = Promise.resolve();
   const push = (event: (typeof DESKTOP_EVENTS)[number]) => (payload: unknown) => {
-    page.evaluate(({ e, p }) => window.__zrDesktopEmit(e, p), { e: event, p: payload }).catch(() => undefined);
+    delivered = delivered.then(() => page.evaluate(({ e, p }) => window.__zrDesktopEmit(e, p), { e: event, p: payload })).catch(() => undefined);
   };
   const offState = service.subscribe('state', push('onStateChanged'));
   const offLink = service.subscribe('join-link', push('onJoinLink'));

@@ -11,6 +11,8 @@ export class SystemBrowser {
   user: { username: string; password: string } | null = null;
   /** The page of the last URL opened. */
   page: Page | undefined;
+  /** Why the last sign-in in this browser stopped short, for a failing test's message. */
+  lastError: string | undefined;
 
   constructor(private readonly browser: Browser) {}
 
@@ -27,7 +29,9 @@ export class SystemBrowser {
       await page.locator('#password').fill(this.user.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.waitForURL(/127\.0\.0\.1:\d+\/(logout-)?callback/);
-    })().catch(() => undefined);
+    })().catch((err: unknown) => {
+      this.lastError = `${(err as Error).message.split('\n')[0]} (at ${page.isClosed() ? 'a closed page' : page.url()})`;
+    });
   };
 
   async close(): Promise<void> {
