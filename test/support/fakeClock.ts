@@ -1,10 +1,17 @@
 /** A manual clock with the injectable `now`/`setTimeout`/`clearTimeout` shape; time moves only in advance(). */
 export class FakeClock {
-  private t = 0;
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
 
+  /** `start`: ms since the epoch (0 unless a test needs realistic times, e.g. token expiries). */
+  constructor(private t = 0) {}
+
   readonly now = (): number => this.t;
+
+  /** Whole seconds since the epoch, the unit of JWT-style expiries. */
+  seconds(): number {
+    return Math.floor(this.t / 1000);
+  }
 
   readonly setTimeout = (fn: () => void, ms: number): unknown => {
     const id = ++this.seq;

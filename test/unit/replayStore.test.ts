@@ -6,11 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../server/src/config.js';
 import { MemoryReplayStore, openReplayStore, type ReplayStore } from '../../server/src/replayStore.js';
 import { FileReplayStore } from '../../server/src/replayStoreFile.js';
+import { FakeClock } from '../support/fakeClock.js';
 
-function clock(start = 1_700_000_000_000) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms), seconds: () => Math.floor(t / 1000) };
-}
+const clock = () => new FakeClock(1_700_000_000_000);
 
 let dir: string;
 let file: string;

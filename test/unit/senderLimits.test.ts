@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type ServerConfigInput } from '../../server/src/config.js';
 import { SenderLimits } from '../../server/src/hubLimits.js';
+import { FakeClock } from '../support/fakeClock.js';
 
 const base = {
   publicUrl: 'https://signal.example.com',
@@ -10,10 +11,7 @@ const base = {
 };
 const config = (limits: ServerConfigInput['limits'] = {}) => parseConfig({ ...base, limits });
 
-function clock(start = 1_700_000_000_000) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
+const clock = () => new FakeClock(1_700_000_000_000);
 
 describe('SenderLimits', () => {
   it('gives each user a byte budget for relays: the burst, then the rate', () => {

@@ -8,13 +8,11 @@ import { ConfigError, loadConfig, parseConfig } from '../../server/src/config.js
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeClock } from '../support/fakeClock.js';
 
 const SECRET = 'r'.repeat(40);
 
-function clock(start = 1_700_000_000_000) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
+const clock = () => new FakeClock(1_700_000_000_000);
 
 describe('TokenBucket', () => {
   it('allows a burst, refuses beyond it, and refills at its rate', () => {
