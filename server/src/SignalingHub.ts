@@ -111,6 +111,11 @@ export class SignalingHub {
     return this.peers.size;
   }
 
+  /** Shutting down: set once by shutdown(), read by the HTTP side to refuse new work. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
   roomSize(roomId: string): number {
     return this.rooms.get(roomId)?.peers.size ?? 0;
   }

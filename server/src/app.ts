@@ -85,7 +85,6 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const issueIce = createIceIssuer(config, metrics, now);
   const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
   const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
-  let draining = false;
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
 
   const ctx: AppContext = {
@@ -97,9 +96,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     hub,
     roomTokens,
     policy: new RoomPolicy(config.rooms.policy),
-    now,
     issueIce,
-    isDraining: () => draining,
+    isDraining: () => hub.isDraining,
     clientIp: (req) => clientIpOf(config, req),
     baseUrl: () => publicUrl ?? listeningUrl(config, server),
   };
@@ -114,7 +112,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   ];
   // Behind trusted proxies every connection comes from a proxy: the cap would be theirs to enforce.
   const perIp = config.trustProxyHops > 0 ? 0 : limits.httpConnectionsPerIp;
-  const server = createHttpServer({ tls: config.tls, limits, connectionsPerIp: perIp, log, metrics }, createRequestHandler(routes, log, metrics));
+  const server = createHttpServer({ tls: config.tls, limits, connectionsPerIp: perIp, log, metrics }, createRequestHandler(routes, log, metrics, ctx.isDraining));
   const metricsServer = createHttpServer({ limits, connectionsPerIp: 0, log }, createRequestHandler([metricsRoute(metrics)], log, metrics));
 
   const wss = new WebSocketServer({
@@ -129,9 +127,10 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = (deadlineMs = config.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
-      draining = true;
       const serverClosed = closeServer(server);
       server.closeIdleConnections();
+      // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first
+      // await, and nothing here yields before that.
       await hub.shutdown(deadlineMs);
       wss.close();
       server.closeAllConnections();

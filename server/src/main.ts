@@ -3,18 +3,23 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { listen, listenMetrics } from './listen.js';
 
+/**
+ * Runs `make`; a configuration error exits 2 with its message, which the systemd unit does not
+ * restart (RestartPreventExitStatus=2): restarting cannot fix a setting.
+ */
+function orExit2<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`zerorange-server: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** Process entry: validated config, listen, graceful shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env, process.argv[2] ?? process.env.ZR_CONFIG);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`zerorange-server: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = orExit2(() => loadConfig(process.env, process.argv[2] ?? process.env.ZR_CONFIG));
   const logger = pino(
     {
       level: config.logLevel,
@@ -25,18 +30,9 @@ async function main(): Promise<void> {
     // (one syscall for many), and an idle server still writes each line at once. Flushed on exit.
     pino.destination({ dest: 1, sync: false }),
   );
-  let app;
-  try {
-    app = buildApp(config, { logger });
-  } catch (err) {
-    // A setting that validates but cannot be used (a replay store file that cannot be written):
-    // exit 2 like any configuration error, so a supervisor does not restart into the same failure.
-    if (err instanceof ConfigError) {
-      process.stderr.write(`zerorange-server: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  // A setting that validates but cannot be used (a replay store file that cannot be written) is a
+  // configuration error too.
+  const app = orExit2(() => buildApp(config, { logger }));
   app.verifier.ready().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'identity provider discovery failed; will retry on demand'));
   const address = await listen(app);
   const metricsAddress = await listenMetrics(app);

@@ -111,16 +111,12 @@ export class FileReplayStore implements ReplayStore {
       return this.syncing;
     }
     // The flush in flight may have started before this write: wait for the next one.
-    this.queued ??= this.syncing.then(
-      () => {
-        this.queued = null;
-        return this.sync();
-      },
-      () => {
-        this.queued = null;
-        return this.sync();
-      },
-    );
+    // Whether that flush worked or not, the next one starts once it is done.
+    const next = () => {
+      this.queued = null;
+      return this.sync();
+    };
+    this.queued ??= this.syncing.then(next, next);
     return this.queued;
   }
 

@@ -19,7 +19,6 @@ export interface AppContext {
   readonly hub: SignalingHub;
   readonly roomTokens: RoomTokens;
   readonly policy: RoomPolicy;
-  readonly now: () => number;
   issueIce(sid: string, trigger: 'join' | 'refresh' | 'check'): IssuedIce;
   isDraining(): boolean;
   /** The client's address: the socket's, or the one trusted proxies report. */

@@ -19,6 +19,8 @@ export interface Route {
   readonly method: 'GET' | 'POST';
   /** The captures when the path is this route's, null otherwise. */
   match(path: string): string[] | null;
+  /** Refused with 503 while the server drains: it would start something the restart cuts short. */
+  readonly refusedWhileDraining?: boolean;
   handle(r: RouteRequest): Promise<void> | void;
 }
 
@@ -35,7 +37,7 @@ export const pattern = (re: RegExp) => (candidate: string) => {
  * Everything a request can do ends here: a route's answer, or 400/404/405/413 for the client's
  * faults (debug log), or 500 for our own bugs (error log). Nothing thrown escapes to the server.
  */
-export function createRequestHandler(routes: readonly Route[], log: Logger, metrics: Metrics) {
+export function createRequestHandler(routes: readonly Route[], log: Logger, metrics: Metrics, isDraining: () => boolean = () => false) {
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     const target = requestTarget(req);
     if (!target) throw new HttpError(400, 'bad-request', 'the request target does not parse');
@@ -48,6 +50,9 @@ export function createRequestHandler(routes: readonly Route[], log: Logger, metr
       if (!params) continue;
       if (method !== route.method && !(route.method === 'GET' && method === 'HEAD')) {
         throw new HttpError(405, 'bad-request', `use ${route.method}`, { allow: route.method });
+      }
+      if (route.refusedWhileDraining && isDraining()) {
+        throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
       }
       await route.handle({ req, res, method, path: target.path, params });
       return route.name;

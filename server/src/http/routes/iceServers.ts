@@ -14,8 +14,8 @@ export const iceServersRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Rou
   name: 'ice-servers',
   method: 'POST',
   match: exact('/v1/ice-servers'),
+  refusedWhileDraining: true,
   async handle({ req, res }) {
-    if (ctx.isDraining()) throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
     const ip = ctx.clientIp(req);
     const identity = await authenticate(ctx, req, ip, () => ctx.metrics.rejections.inc({ reason: 'unauthorized' }));
     if (!limiter.take(identity.sub)) {

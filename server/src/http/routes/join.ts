@@ -21,7 +21,7 @@ async function join(ctx: AppContext, limiter: KeyedRateLimiter, req: IncomingMes
   }
   const deny = (reason: string, status: number, code: 'rate-limited' | 'forbidden' | 'room-full', message: string, extra = {}) => {
     audit('join.denied', { ip, sub: identity.sub, room: room.data, reason, ...extra });
-    metrics.joins.inc({ stage: 'http', outcome: code === 'rate-limited' ? 'rate-limited' : code });
+    metrics.joins.inc({ stage: 'http', outcome: code });
     metrics.rejections.inc({ reason: code });
     return new HttpError(status, code, message, code === 'rate-limited' ? { 'retry-after': '10' } : {});
   };
@@ -59,8 +59,8 @@ export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Route => 
   name: 'join',
   method: 'POST',
   match: pattern(/^\/v1\/rooms\/([^/]{1,200})\/join$/),
+  refusedWhileDraining: true,
   async handle({ req, res, params }) {
-    if (ctx.isDraining()) throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
     sendJson(res, 200, await join(ctx, limiter, req, params[0]!));
   },
 });
