@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -204,6 +204,7 @@ describe('publicUrl', () => {
 
   it('is required at start-up outside development: the server exits 2 and names the setting', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zr-public-url-'));
+    let spawned: ChildProcess | undefined;
     try {
       const file = join(dir, 'server.json');
       writeFileSync(file, JSON.stringify({ idp: { issuer: 'https://id.example.test', audience: 'zr', clientId: 'desktop' }, turn: { host: '127.0.0.1' } }));
@@ -211,12 +212,14 @@ describe('publicUrl', () => {
         env: { ...process.env, ZR_CONFIG: file, ZR_ROOM_TOKEN_SECRET: 'r'.repeat(40), ZR_TURN_SECRETS: 't'.repeat(40) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      spawned = child;
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       expect(code).toBe(2);
       expect(stderr).toMatch(/publicUrl: is required/);
     } finally {
+      stopIfRunning(spawned);
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -225,6 +228,7 @@ describe('publicUrl', () => {
 describe('a bug outside every handler', () => {
   it('is logged at fatal, and the process stops gracefully with exit code 1 for its supervisor to restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zr-crash-only-'));
+    let spawned: ChildProcess | undefined;
     try {
       const file = join(dir, 'server.json');
       const config = {
@@ -242,6 +246,7 @@ describe('a bug outside every handler', () => {
         env: { ...process.env, ZR_CONFIG: file },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
+      spawned = child;
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       const lines: { level: number; msg: string }[] = [];
       let listening: () => void;
@@ -263,7 +268,13 @@ describe('a bug outside every handler', () => {
       expect(lines.find((l) => l.level === 60)?.msg).toBe('uncaughtException');
       expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'signaling server closed']));
     } finally {
+      stopIfRunning(spawned);
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** A server a failed assertion left running is killed, so it holds no port into the next test. */
+function stopIfRunning(child: ChildProcess | undefined): void {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}

@@ -55,7 +55,7 @@ describe('signaling hub limits (defaults)', () => {
     expect(delivered).toBeGreaterThan(0);
     expect(delivered * 60_000).toBeLessThan(1024 * 1024);
     expect(receiver.socket.pending().filter((m) => m.type === 'error')).toEqual([]);
-    const metrics = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(metrics).not.toMatch(/zerorange_rejections_total\{reason="slow-consumer"\}/);
     flooder.socket.close();
     receiver.socket.close();

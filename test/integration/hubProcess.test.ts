@@ -28,6 +28,7 @@ describe('signaling server process restarts', () => {
     base = `http://127.0.0.1:${port}`;
     server = await startSignalingProcess({
       config: {
+        // An ephemeral port, no publicUrl; production's requirement is tested in httpHardening.test.ts.
         development: true,
         listen: { host: '127.0.0.1', port },
         idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, algorithms: ['ES256'] },

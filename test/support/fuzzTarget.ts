@@ -34,6 +34,7 @@ export class FuzzTarget {
       const port = await freePort();
       const config = {
         listen: { host: '127.0.0.1', port },
+        // An ephemeral port, no publicUrl; production's requirement is tested in httpHardening.test.ts.
         development: true,
         idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId },
         roomToken: { secret: 'room-token-secret-for-fuzzing-0123456789' },

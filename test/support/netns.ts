@@ -445,7 +445,13 @@ export async function createTestNetwork(opts: { clients: number }): Promise<Test
       // Deleting a primary address deletes its secondaries too, unless they are promoted.
       await run('ip', inNs(c.ns, 'sysctl', ['-qw', 'net.ipv4.conf.eth0.promote_secondaries=1']));
       await ip('-n', c.ns, 'addr', 'add', `${newIp}/${PREFIX}`, 'dev', 'eth0');
-      await ip('-n', c.ns, 'addr', 'del', `${c.ip}/${PREFIX}`, 'dev', 'eth0');
+      try {
+        await ip('-n', c.ns, 'addr', 'del', `${c.ip}/${PREFIX}`, 'dev', 'eth0');
+      } catch (err) {
+        // Never leave the client with two addresses while its record names one.
+        await ip('-n', c.ns, 'addr', 'del', `${newIp}/${PREFIX}`, 'dev', 'eth0').catch(() => undefined);
+        throw err;
+      }
       (c as { ip: string }).ip = newIp;
     },
     destroy() {

@@ -38,6 +38,9 @@ export class SignalingHarness {
         },
       });
       const config = parseConfig({
+        // A server on an ephemeral port has no publicUrl: clients are sent to the listening address. The
+        // production path (publicUrl required, used alone, TURN credentials of 600 s or more) is covered
+        // by httpHardening.test.ts and configDevelopment.test.ts.
         development: true,
         ...overrides,
         metrics: { host: '127.0.0.1', port: 0 },
