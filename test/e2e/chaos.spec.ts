@@ -192,9 +192,11 @@ test('client clocks two minutes ahead and behind: the call connects, media flows
   // Expiries come from the server's clock; a wrong client clock must not refuse or drop them.
   const [aliceFirst] = await alice.turnCredentials();
   const [bobFirst] = await bob.turnCredentials();
-  for (const [p, first] of [[alice, aliceFirst], [bob, bobFirst]] as const) {
-    expect(first).toBeDefined();
-    await expect.poll(async () => freshUsername(await p.turnCredentials(), first!.username), { timeout: TURN_TTL_SECONDS * 1000 }).toBe(true);
+  for (const [name, p, first] of [['alice (ahead)', alice, aliceFirst], ['bob (behind)', bob, bobFirst]] as const) {
+    expect(first, name).toBeDefined();
+    await expect
+      .poll(async () => freshUsername(await p.turnCredentials(), first!.username), { timeout: TURN_TTL_SECONDS * 1000, message: `fresh TURN credentials applied for ${name}` })
+      .toBe(true);
   }
   await expectCallIntact(alice, bob);
 });

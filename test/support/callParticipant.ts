@@ -280,7 +280,8 @@ export class Participant {
       (window.__zrPcs ?? [])
         .filter((pc) => pc.connectionState !== 'closed')
         .flatMap((pc) => pc.getConfiguration().iceServers ?? [])
-        .filter((s) => typeof s.username === 'string' && typeof s.credential === 'string')
+        // STUN entries read back with an empty username: only TURN entries carry credentials.
+        .filter((s) => typeof s.username === 'string' && s.username !== '' && typeof s.credential === 'string')
         .map((s) => ({ username: s.username!, credential: s.credential as string })),
     );
   }
