@@ -134,8 +134,16 @@ describe.skipIf(!present)('production coturn template', () => {
 
   /** A client holding a UDP relay of the given family, ready for CreatePermission. */
   async function relay(family: 'IPv4' | 'IPv6', p = ports): Promise<TurnClient> {
-    const c = await client('udp', p);
-    expect(await c.allocate(issued(SECRET_NEW), { family }), coturn?.logTail()).toMatchObject({ ok: true, relayed: { family } });
+    let c = await client('udp', p);
+    let result = await c.allocate(issued(SECRET_NEW), { family });
+    // Rarely coturn fails to open its relay socket for an allocation (its log: "socket: Protocol not
+    // supported"; once in nine full runs here, on an IPv6 relay). The allocation is the test's setup,
+    // not the rule under test, so it is tried once more on a new client; a real refusal fails twice.
+    if (!result.ok) {
+      c = await client('udp', p);
+      result = await c.allocate(issued(SECRET_NEW), { family });
+    }
+    expect(result, coturn?.logTail()).toMatchObject({ ok: true, relayed: { family } });
     return c;
   }
 
