@@ -327,6 +327,9 @@ describe('desktop sign-in (authorization code + PKCE, loopback redirect)', () =>
     expect(logout.searchParams.get('id_token_hint')).toBeTruthy();
     const postLogout = logout.searchParams.get('post_logout_redirect_uri')!;
     expect(postLogout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/logout-callback$/);
+    // The sign-in's redirect may still be loading in that browser page (the app has the code as soon as
+    // the request arrives): let it finish, or the next navigation interrupts it.
+    await page.waitForURL((u) => u.pathname === '/callback', { waitUntil: 'domcontentloaded' });
     // The user confirms in the browser; the dev IdP accepts the loopback redirect on this ephemeral port.
     await page.goto(logout.href, { waitUntil: 'domcontentloaded' });
     await page.click('button[name="logout"][value="yes"]');
