@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { StatsReportLike } from '../../renderer/src/call/networkPolicy.js';
+import type { StatsReportLike } from '../../renderer/src/call/stats/path.js';
 import { StatsSampler } from '../../renderer/src/call/stats/StatsSampler.js';
 import { reduceStats, type StatsSample } from '../../renderer/src/call/stats/statsReducer.js';
 import { summarize, type Summary } from '../lib/report.js';

@@ -4,7 +4,7 @@
  * (descriptions handed over directly), and the sampler over the N near ends as a call would run it.
  */
 import { StatsSampler } from '../../renderer/src/call/stats/StatsSampler.js';
-import type { StatsReportLike } from '../../renderer/src/call/networkPolicy.js';
+import type { StatsReportLike } from '../../renderer/src/call/stats/path.js';
 
 export interface VideoConstraints {
   width: number;

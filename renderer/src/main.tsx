@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
-import { installCallLifecycle } from './call/callController.js';
+import { installCallLifecycle } from './controllers/index.js';
 import { useAppStore } from './store/index.js';
 import './styles.css';
 

@@ -84,6 +84,7 @@ function moduleSnapshot(i: number): Record<string, unknown> {
       protocol: 'udp',
       relayProtocol: 'tls',
       turnUrl: `turns:${A.relay}:443?transport=tcp`,
+      turnPort: 443,
       localAddress: A.relay,
       localPort: 61000,
       remoteAddress: A.srflx,

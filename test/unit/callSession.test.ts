@@ -1,88 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DesktopApi } from '../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../shared/protocol/index.js';
-import { CallSession } from '../../renderer/src/call/CallSession.js';
-import type { LocalMedia } from '../../renderer/src/call/LocalMedia.js';
+import { CallSession, type MediaSource } from '../../renderer/src/call/CallSession.js';
+import type { CallControllerEvents } from '../../renderer/src/call/events.js';
+import type { TypedEmitter } from '../../renderer/src/call/TypedEmitter.js';
 import type { SignalClient } from '../../renderer/src/call/SignalClient.js';
-import { ConnectionState, SignalEvent, type SignalEventPayloads } from '../../renderer/src/call/signalTypes.js';
-import { createAppStore, type useAppStore } from '../../renderer/src/store/index.js';
-
-/** Just enough of RTCPeerConnection for negotiation: descriptions carry an `o=` line with this pc's session id. */
-class FakePc {
-  static all: FakePc[] = [];
-  static nextSession = 1000;
-  readonly session = String(FakePc.nextSession++);
-  connectionState: RTCPeerConnectionState = 'new';
-  signalingState: RTCSignalingState = 'stable';
-  iceGatheringState: RTCIceGatheringState = 'new';
-  localDescription: RTCSessionDescriptionInit | null = null;
-  remoteDescription: RTCSessionDescriptionInit | null = null;
-  configs: RTCConfiguration[];
-  version = 1;
-  onnegotiationneeded: (() => void) | null = null;
-  onicecandidate: ((e: { candidate: null }) => void) | null = null;
-  onicecandidateerror: (() => void) | null = null;
-  ontrack: (() => void) | null = null;
-  onconnectionstatechange: (() => void) | null = null;
-  onicegatheringstatechange: (() => void) | null = null;
-  constructor(config: RTCConfiguration) {
-    this.configs = [config];
-    FakePc.all.push(this);
-  }
-  addTransceiver() {
-    return { sender: { replaceTrack: async () => undefined } };
-  }
-  addTrack() {
-    return { replaceTrack: async () => undefined };
-  }
-  async setLocalDescription() {
-    const type = this.signalingState === 'have-remote-offer' ? 'answer' : 'offer';
-    this.localDescription = { type, sdp: `v=0\r\no=- ${this.session} ${this.version++} IN IP4 127.0.0.1\r\n` };
-    this.signalingState = type === 'offer' ? 'have-local-offer' : 'stable';
-  }
-  async setRemoteDescription(d: RTCSessionDescriptionInit) {
-    this.remoteDescription = d;
-    this.signalingState = d.type === 'offer' ? 'have-remote-offer' : 'stable';
-  }
-  async addIceCandidate() {}
-  restartIce() {}
-  getConfiguration() {
-    return this.configs.at(-1)!;
-  }
-  setConfiguration(c: RTCConfiguration) {
-    this.configs.push(c);
-  }
-  async getStats() {
-    return new Map();
-  }
-  close() {
-    this.connectionState = 'closed';
-  }
-  /** The network's verdict on this connection. */
-  become(state: RTCPeerConnectionState) {
-    this.connectionState = state;
-    this.onconnectionstatechange?.();
-  }
-}
-
-class FakeSignal {
-  state = ConnectionState.Connected;
-  readonly sent: { to: string; data: SignalData }[] = [];
-  private readonly listeners = new Map<string, ((p: unknown) => void)[]>();
-  on<E extends SignalEvent>(event: E, cb: (p: SignalEventPayloads[E]) => void) {
-    this.listeners.set(event, [...(this.listeners.get(event) ?? []), cb as (p: unknown) => void]);
-    return () => undefined;
-  }
-  emit<E extends SignalEvent>(event: E, payload: SignalEventPayloads[E]) {
-    for (const cb of this.listeners.get(event) ?? []) cb(payload);
-  }
-  async connect() {}
-  sendSignal(to: string, data: SignalData) {
-    this.sent.push({ to, data });
-    return 'sent' as const;
-  }
-  close() {}
-}
+import { ConnectionState, SignalEvent } from '../../renderer/src/call/signalTypes.js';
+import { FakePc, FakeSignal } from '../support/fakeCall.js';
+import { bindCall, createAppStore } from '../../renderer/src/store/index.js';
 
 const ICE: IceServer[] = [
   { urls: 'stun:turn.example.com:3478' },
@@ -105,13 +30,14 @@ beforeEach(async () => {
   store = createAppStore({} as DesktopApi);
   session = new CallSession({
     signal: signal as unknown as SignalClient,
-    media: { tracks: () => [], stream: {} } as unknown as LocalMedia,
+    media: { tracks: () => [], stream: {}, flags: { audio: true, video: true, screen: false } } as unknown as MediaSource,
     RTCPeerConnection: FakePc as unknown as typeof RTCPeerConnection,
-    store: store as unknown as typeof useAppStore,
     policy: 'auto',
     rememberNetwork: () => undefined,
     statsIntervalMs: 3_600_000,
   });
+  // Through the app's binder, as the controller's forwarded events would be.
+  bindCall(store, session as unknown as TypedEmitter<CallControllerEvents>);
   await session.start();
   signal.emit(SignalEvent.Welcome, { room: 'r', self: ME, peers: [], roomSizeLimit: 8, iceServers: ICE, iceServersExpireAt: '2030-01-01T00:00:00Z', reconnected: false, previousSelfId: null });
   signal.emit(SignalEvent.PeerJoined, BOB);

@@ -13,7 +13,7 @@ import {
   type NetworkCheckDeps,
   type NetworkCheckResult,
 } from '../../renderer/src/call/networkCheck.js';
-import { NetworkCheckController } from '../../renderer/src/call/networkCheckController.js';
+import { NetworkCheckController } from '../../renderer/src/controllers/NetworkCheckController.js';
 import { createDesktopClient } from '../../renderer/src/desktop.js';
 import { createAppStore, selectScreen } from '../../renderer/src/store/index.js';
 import { FakeClock } from '../support/fakeClock.js';

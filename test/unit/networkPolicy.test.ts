@@ -4,13 +4,14 @@ import {
   NETWORK_POLICY_LABELS,
   RESTRICTIVE_MESSAGE,
   RestrictiveNetworkDetector,
-  classifyPath,
-  encryptionLabel,
   parseIceUrl,
   rtcConfigurationFor,
 } from '../../renderer/src/call/networkPolicy.js';
+import { classifyPath as classifySelected, encryptionLabel, selectedPair, type StatsReportLike } from '../../renderer/src/call/stats/path.js';
 import { reduceStats } from '../../renderer/src/call/stats/statsReducer.js';
 import { FakeClock } from '../support/fakeClock.js';
+
+const classifyPath = (report: StatsReportLike) => classifySelected(selectedPair(report));
 
 const STUN = 'stun:turn.example.com:3478';
 const TURN_UDP = 'turn:turn.example.com:3478?transport=udp';

@@ -342,24 +342,24 @@ describe('renderer store: server and sign-in', () => {
     expect(await store.getState().signOut()).toBe(true);
     expect(screen(store)).toBe('signed-out');
     expect(store.getState().room.status).toBe('idle');
-    expect(store.getState().room.join).toBeNull();
+    expect(store.getState().room.limits).toBeNull();
   });
 });
 
 describe('renderer store: joining', () => {
-  it('joins a bare room ID on the current server and keeps what main handed over', async () => {
+  it('joins a bare room ID on the current server and keeps the room limits (the join itself goes to the token source)', async () => {
     const { desktop, store } = await started(signedIn());
     expect(await store.getState().joinFromInput('  team-standup ')).toBe(true);
     expect(desktop.calls).toEqual([['joinRoom', ['team-standup']]]);
     const { room } = store.getState();
     expect(room.status).toBe('joined');
     expect(room.target).toEqual({ roomId: 'team-standup', server: HOME });
-    expect(room.join).toEqual(joinResponse('team-standup'));
+    expect(room.limits).toEqual({ roomSizeLimit: joinResponse('team-standup').roomSizeLimit });
     expect(screen(store)).toBe('room');
 
     store.getState().leaveRoom();
     expect(screen(store)).toBe('home');
-    expect(store.getState().room.join).toBeNull();
+    expect(store.getState().room.limits).toBeNull();
   });
 
   it('resolves a pasted link through main and joins on a known server', async () => {
@@ -384,7 +384,7 @@ describe('renderer store: joining', () => {
     const { room } = store.getState();
     expect(room.status).toBe('failed');
     expect(room.error).toEqual({ code, message: shown });
-    expect(room.join).toBeNull();
+    expect(room.limits).toBeNull();
     expect(alert(store)).toBe(shown);
     expect(screen(store)).toBe('home');
 
@@ -566,7 +566,7 @@ describe('renderer store: links to a server the user has not trusted', () => {
     expect(screen(store)).toBe('room');
     store.getState().cancelServer();
     expect(screen(store)).toBe('room');
-    expect(store.getState().room.join).toEqual(joinResponse('team-standup'));
+    expect(store.getState().room.limits).toEqual({ roomSizeLimit: joinResponse('team-standup').roomSizeLimit });
     expect(desktop.calls).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import type { StatsReportLike } from '../../renderer/src/call/networkPolicy.js';
+import type { StatsReportLike } from '../../renderer/src/call/stats/path.js';
 import { EventTimeline, type TimelineEntry } from '../../renderer/src/call/stats/EventTimeline.js';
 import { StatsHistory } from '../../renderer/src/call/stats/StatsHistory.js';
 import { StatsSampler, type StatsSource } from '../../renderer/src/call/stats/StatsSampler.js';

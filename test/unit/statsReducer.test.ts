@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyPath } from '../../renderer/src/call/networkPolicy.js';
+import { classifyPath, selectedPair } from '../../renderer/src/call/stats/path.js';
 import { scoreOf } from '../../renderer/src/call/stats/StatsSampler.js';
 import { reduceStats, type PeerStatsSnapshot, type StatsSample } from '../../renderer/src/call/stats/statsReducer.js';
 
@@ -70,13 +70,14 @@ describe('reduceStats: relay over TLS 443 (recorded)', () => {
       protocol: 'udp',
       relayProtocol: 'tls',
       turnUrl: 'turns:10.77.0.1:443?transport=tcp',
+      turnPort: 443,
       localAddress: '10.77.0.1',
       localPort: one(stats, 'local-candidate').port,
       remoteAddress: '10.77.0.1',
       remotePort: one(stats, 'remote-candidate').port,
       candidates: { local: { host: 0, srflx: 0, prflx: 0, relay: 1 }, remote: { host: 0, srflx: 0, prflx: 0, relay: 1 } },
     });
-    expect(first!.path.label).toBe(classifyPath(report(stats)).label);
+    expect(first!.path.label).toBe(classifyPath(selectedPair(report(stats))).label);
     expect(first!.transport).toEqual({
       iceState: 'connected',
       dtlsState: 'connected',

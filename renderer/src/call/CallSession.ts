@@ -1,28 +1,36 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
-import type { useAppStore } from '../store/index.js';
+import { CallEvent, newPeerView, type CallSessionEvents, type MediaFlags, type PeerView } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
 import { whatWasTried } from './linkFailureText.js';
-import type { LocalMedia } from './LocalMedia.js';
-import { encryptionLabel, parseIceUrl, rtcConfigurationFor, type MediaPath } from './networkPolicy.js';
-import { PeerLink, sdpSessionId, type LinkState } from './PeerLink.js';
+import { rtcConfigurationFor, urlsOf as urls } from './networkPolicy.js';
+import { PeerLink, type LinkState } from './PeerLink.js';
 import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
 import type { SignalClient } from './SignalClient.js';
-import { EventTimeline } from './stats/EventTimeline.js';
-import type { QualityScore } from './stats/qualityScore.js';
-import { StatsSampler } from './stats/StatsSampler.js';
-import type { PeerStatsSnapshot } from './stats/statsReducer.js';
 import { ConnectionState, SignalEvent, type WelcomeEvent } from './signalTypes.js';
+import { CallStats } from './stats/CallStats.js';
+import { clockFrom, TimerSet, type Clock } from './timers.js';
+import { TypedEmitter } from './TypedEmitter.js';
 
-type Store = typeof useAppStore;
+/** What a session sends: LocalMedia, or a stand-in in tests. */
+export interface MediaSource {
+  readonly stream: MediaStream;
+  tracks(): MediaStreamTrack[];
+  readonly flags: MediaFlags;
+}
+
+export type LevelMeterFactory = (stream: MediaStream, onLevel: (level: number, speaking: boolean) => void) => { close(): void };
 
 export interface CallSessionDeps {
   signal: SignalClient;
-  media: LocalMedia;
+  media: MediaSource;
   RTCPeerConnection: typeof RTCPeerConnection;
-  store: Store;
   policy: NetworkPolicy;
   rememberNetwork: (restrictive: boolean) => void;
+  /** Timers of the session's own decisions (grace periods, restarts, timeouts); tests drive a fake one. */
+  clock?: Partial<Clock>;
+  /** A level meter per remote stream (an AudioContext by default). */
+  createMeter?: LevelMeterFactory;
   statsIntervalMs?: number;
   /** ICE `disconnected` this long means the path is gone: restart ICE. */
   disconnectedRestartMs?: number;
@@ -35,10 +43,9 @@ export interface CallSessionDeps {
 interface LinkEntry {
   link: PeerLink;
   policy: NetworkPolicy;
-  connectTimer: ReturnType<typeof setTimeout> | null;
-  disconnectTimer: ReturnType<typeof setTimeout> | null;
-  awayTimer: ReturnType<typeof setTimeout> | null;
-  meter: LevelMeter | null;
+  /** connect: give up on a link not connected; disconnected: restart ICE; away: drop an away peer. */
+  timers: TimerSet<'connect' | 'disconnected' | 'away'>;
+  meter: { close(): void } | null;
   everConnected: boolean;
   /** Whether anything came from the peer for this connection. */
   heard: boolean;
@@ -47,25 +54,31 @@ interface LinkEntry {
 
 /**
  * One call: a mesh of peer connections, one per other participant, negotiated through the
- * SignalClient. It owns the connections and reports to the store; it never touches the DOM.
+ * SignalClient. It owns the connections and keeps the view of every peer; it reports what happens as
+ * typed events (`CallEvent`) and never touches app state or the DOM.
  */
-export class CallSession {
+export class CallSession extends TypedEmitter<CallSessionEvents> {
   private readonly links = new Map<string, LinkEntry>();
+  /** Every peer signaling told us of, with or without a connection: the tiles. */
+  private readonly views = new Map<string, PeerView>();
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly clock: Clock;
   private iceServers: IceServer[] = [];
   private selfId: string | null = null;
   private detector: RestrictiveNetworkDetector | null = null;
+  private failure: string | null = null;
   private ended = false;
-  /** What happened, for the stats panel and diagnostics. */
-  readonly timeline = new EventTimeline();
-  readonly sampler: StatsSampler;
-  /** Selected candidate pair changes per peer (time, types, protocols). */
-  readonly selectedPairs = new Map<string, { at: number; snapshot: PeerStatsSnapshot['path'] }[]>();
+  /** Statistics, selected pairs and the timeline, for the stats panel and diagnostics. */
+  readonly stats: CallStats;
 
   constructor(private readonly deps: CallSessionDeps) {
-    this.sampler = new StatsSampler({
+    super();
+    this.clock = clockFrom(deps.clock ?? {});
+    this.stats = new CallStats({
       intervalMs: deps.statsIntervalMs ?? 1000,
-      onSample: (peerId, snapshot, score) => this.onSample(peerId, snapshot, score),
+      onPeerStats: (peerId, patch) => {
+        if (!this.ended && this.views.has(peerId)) this.upsert(peerId, patch);
+      },
     });
   }
 
@@ -74,8 +87,9 @@ export class CallSession {
     return this.iceServers.flatMap(urls);
   }
 
-  private get store() {
-    return this.deps.store.getState();
+  /** The peers' views as they are now. */
+  peers(): PeerView[] {
+    return [...this.views.values()];
   }
 
   async start(): Promise<void> {
@@ -89,14 +103,14 @@ export class CallSession {
       signal.on(SignalEvent.Signal, ({ from, data }) => void this.onSignal(from, data)),
       signal.on(SignalEvent.IceServers, ({ iceServers }) => this.onIceServers(iceServers)),
       signal.on(SignalEvent.StateChanged, ({ state, error }) => {
-        this.store.callPatch({ signaling: state });
-        this.timeline.record('signaling', null, { state, error: error?.code ?? null });
+        this.emit(CallEvent.SignalingChanged, { state });
+        this.stats.timeline.record('signaling', null, { state, error: error?.code ?? null });
         if (state === ConnectionState.Closed && error && !this.ended) {
           this.fail(`The connection to the server ended: ${error.message}. Leave and join again.`);
         }
       }),
     );
-    this.store.callPatch({ phase: 'connecting', failure: null });
+    this.emit(CallEvent.PhaseChanged, { phase: 'connecting', failure: null });
     try {
       await signal.connect();
     } catch (err) {
@@ -106,7 +120,18 @@ export class CallSession {
   }
 
   private fail(message: string): void {
-    this.store.callPatch({ phase: 'failed', failure: message });
+    this.failure = message;
+    this.emit(CallEvent.PhaseChanged, { phase: 'failed', failure: message });
+  }
+
+  private notice(message: string | null): void {
+    this.emit(CallEvent.Notice, { message });
+  }
+
+  private upsert(peerId: string, patch: Partial<PeerView>): void {
+    const view = { ...(this.views.get(peerId) ?? newPeerView(peerId)), ...patch };
+    this.views.set(peerId, view);
+    this.emit(CallEvent.PeerUpdated, view);
   }
 
   private configFor(policy: NetworkPolicy): RTCConfiguration | null {
@@ -121,12 +146,14 @@ export class CallSession {
   private onWelcome(w: WelcomeEvent): void {
     this.selfId = w.self.peerId;
     this.iceServers = w.iceServers;
-    this.store.callPatch({ selfId: w.self.peerId, phase: 'in-call' });
+    this.emit(CallEvent.Joined, { selfId: w.self.peerId });
+    // A failure said before stays on show until a connection proves it wrong (onLinkState).
+    this.emit(CallEvent.PhaseChanged, { phase: 'in-call', failure: this.failure });
     const present = new Set(w.peers.map((p) => p.peerId));
     // We are the newcomer to everyone already here: we offer.
     for (const peer of w.peers) this.onPeerJoined(peer, true);
     if (w.reconnected) {
-      this.timeline.record('reconnect', null, { peers: w.peers.length });
+      this.stats.timeline.record('reconnect', null, { peers: w.peers.length });
       for (const [peerId, entry] of this.links) {
         if (!present.has(peerId)) this.onPeerLeft(peerId, false);
         entry.link.setConfiguration(this.configFor(entry.policy) ?? {});
@@ -139,11 +166,10 @@ export class CallSession {
 
   private onPeerJoined(peer: PeerInfo, initiator = false): void {
     const entry = this.links.get(peer.peerId);
-    this.store.callPeerUpsert(peer.peerId, { name: peer.name, away: false });
+    this.upsert(peer.peerId, { name: peer.name, away: false });
     if (entry) {
       // Back after a signaling drop: the peer connection was kept.
-      if (entry.awayTimer) clearTimeout(entry.awayTimer);
-      entry.awayTimer = null;
+      entry.timers.stop('away');
       // A link that never got anywhere will not now either (the peer may have reloaded): its offer gets a fresh one.
       if (!initiator && (entry.link.state === 'failed' || (entry.link.state === 'new' && !entry.heard))) this.dropLink(peer.peerId, entry);
       this.sendMediaState(peer.peerId);
@@ -159,8 +185,8 @@ export class CallSession {
     if (!forGood && entry && entry.link.state !== 'failed' && entry.link.state !== 'closed') {
       // Its signaling dropped (or it has not reconnected after a server restart yet), not necessarily its
       // media: keep the connection a while for it to come back.
-      this.store.callPeerUpsert(peerId, { away: true });
-      entry.awayTimer ??= setTimeout(() => this.removePeer(peerId), this.deps.awayGraceMs ?? 20_000);
+      this.upsert(peerId, { away: true });
+      entry.timers.startOnce('away', this.deps.awayGraceMs ?? 20_000, () => this.removePeer(peerId));
       return;
     }
     this.removePeer(peerId);
@@ -169,29 +195,24 @@ export class CallSession {
   private removePeer(peerId: string): void {
     const entry = this.links.get(peerId);
     if (entry) this.dropLink(peerId, entry);
-    this.store.callPeerRemove(peerId);
+    if (this.views.delete(peerId)) this.emit(CallEvent.PeerRemoved, { peerId });
   }
 
   /** Closes a peer's connection; its tile stays (removePeer takes that too). */
   private dropLink(peerId: string, entry: LinkEntry): void {
-    this.clearTimers(entry);
+    entry.timers.stopAll();
     entry.meter?.close();
     entry.meter = null;
     entry.link.close();
-    if (this.links.get(peerId) === entry) this.links.delete(peerId);
-    this.sampler.untrack(peerId);
-  }
-
-  private clearTimers(entry: LinkEntry): void {
-    for (const t of [entry.connectTimer, entry.disconnectTimer, entry.awayTimer]) if (t) clearTimeout(t);
-    entry.connectTimer = entry.disconnectTimer = entry.awayTimer = null;
+    this.links.delete(peerId);
+    this.stats.untrack(peerId);
   }
 
   private createLink(peerId: string, initiator: boolean): LinkEntry | null {
-    const policy = this.store.call.policy;
+    const policy = this.deps.policy;
     const config = this.configFor(policy);
     if (!config || !this.selfId) return null;
-    const entry: LinkEntry = { policy, connectTimer: null, disconnectTimer: null, awayTimer: null, meter: null, everConnected: false, heard: false, candidateErrors: [], link: null! };
+    const entry: LinkEntry = { policy, timers: new TimerSet(this.clock), meter: null, everConnected: false, heard: false, candidateErrors: [], link: null! };
     entry.link = new PeerLink({
       peerId,
       polite: this.selfId < peerId,
@@ -202,26 +223,20 @@ export class CallSession {
       stream: this.deps.media.stream,
       initiator,
       events: {
-        onRemoteStream: (stream) => {
-          this.store.callPeerUpsert(peerId, { stream });
-          entry.meter?.close();
-          entry.meter = new LevelMeter(stream, (_level, speaking) => {
-            if (this.store.call.peers[peerId]?.speaking !== speaking) this.store.callPeerUpsert(peerId, { speaking });
-          });
-        },
+        onRemoteStream: (stream) => this.onRemoteStream(peerId, entry, stream),
         onStateChange: (state) => this.onLinkState(peerId, entry, state),
         onCandidate: (c) => this.detector?.onCandidate({ type: c.type, protocol: c.protocol, relayProtocol: (c as { relayProtocol?: string }).relayProtocol ?? null, url: (c as { url?: string }).url ?? null }),
         onCandidateError: (e) => {
           entry.candidateErrors.push({ url: e.url ?? null, errorCode: e.errorCode });
-          this.timeline.record('candidate-error', peerId, { url: e.url ?? null, errorCode: e.errorCode, errorText: e.errorText ?? null });
+          this.stats.timeline.record('candidate-error', peerId, { url: e.url ?? null, errorCode: e.errorCode, errorText: e.errorText ?? null });
           this.detector?.onCandidateError({ errorCode: e.errorCode, url: e.url ?? null });
         },
         onGatheringComplete: () => {
-          this.timeline.record('ice-gathering', peerId, { state: 'complete' });
+          this.stats.timeline.record('ice-gathering', peerId, { state: 'complete' });
           this.detector?.onGatheringComplete();
         },
         onGatheringStart: () => {
-          this.timeline.record('ice-gathering', peerId, { state: 'gathering' });
+          this.stats.timeline.record('ice-gathering', peerId, { state: 'gathering' });
           if (entry.policy === 'auto' && !this.detector) this.startDetector();
         },
         // Kept visible for developers; the link recovers through ICE restarts and timers.
@@ -229,47 +244,56 @@ export class CallSession {
       },
     });
     this.links.set(peerId, entry);
-    this.sampler.track(peerId, entry.link.pc);
+    this.stats.track(peerId, entry.link.pc);
     this.armConnectTimer(peerId, entry);
-    this.store.callPeerUpsert(peerId, { link: 'new' });
+    this.upsert(peerId, { link: 'new' });
     return entry;
   }
 
+  private onRemoteStream(peerId: string, entry: LinkEntry, stream: MediaStream): void {
+    this.upsert(peerId, { stream });
+    entry.meter?.close();
+    const create = this.deps.createMeter ?? ((s, onLevel) => new LevelMeter(s, onLevel));
+    entry.meter = create(stream, (_level, speaking) => {
+      if (this.views.has(peerId) && this.views.get(peerId)?.speaking !== speaking) this.upsert(peerId, { speaking });
+    });
+  }
+
   private armConnectTimer(peerId: string, entry: LinkEntry): void {
-    if (entry.connectTimer) clearTimeout(entry.connectTimer);
-    entry.connectTimer = setTimeout(() => {
-      entry.connectTimer = null;
+    entry.timers.start('connect', this.deps.connectTimeoutMs ?? 15_000, () => {
       if (entry.link.state !== 'connected') this.onLinkFailed(peerId, entry);
-    }, this.deps.connectTimeoutMs ?? 15_000);
+    });
   }
 
   private onLinkState(peerId: string, entry: LinkEntry, state: LinkState): void {
     if (state === 'closed') return;
-    this.store.callPeerUpsert(peerId, { link: state });
-    this.timeline.record('connection', peerId, { state });
+    this.upsert(peerId, { link: state });
+    this.stats.timeline.record('connection', peerId, { state });
     if (state === 'connected') {
       entry.everConnected = true;
-      if (entry.connectTimer) clearTimeout(entry.connectTimer);
-      if (entry.disconnectTimer) clearTimeout(entry.disconnectTimer);
-      entry.connectTimer = entry.disconnectTimer = null;
-      if (this.store.call.failure) this.store.callPatch({ failure: null, phase: 'in-call' });
+      entry.timers.stop('connect', 'disconnected');
+      if (this.failure) {
+        this.failure = null;
+        this.emit(CallEvent.PhaseChanged, { phase: 'in-call', failure: null });
+      }
     } else if (state === 'disconnected' || (state === 'failed' && entry.everConnected)) {
       // Often a network change, or the relay restarted (its allocations gone, a TLS relay's socket
       // closed: 'failed' at once). A few seconds without recovery means restart ICE on a new path;
       // a restart that fails is tried again until the connect timer gives up.
-      entry.disconnectTimer ??= setTimeout(() => {
-        entry.disconnectTimer = null;
-        // An away peer cannot answer a restart; once back it restarts ICE itself, or offers afresh if it reloaded.
-        // A link that worked and then failed (a TURN relay restarted) is retried like a disconnected one.
-        const now = entry.link.state;
-        if ((now === 'disconnected' || now === 'failed') && !entry.awayTimer) {
-          this.timeline.record('ice-restart', peerId, { reason: now });
-          entry.link.restartIce();
-          if (!entry.connectTimer) this.armConnectTimer(peerId, entry);
-        }
-      }, this.deps.disconnectedRestartMs ?? 3000);
+      entry.timers.startOnce('disconnected', this.deps.disconnectedRestartMs ?? 3000, () => this.restartStalled(peerId, entry));
     } else if (state === 'failed') {
       this.onLinkFailed(peerId, entry);
+    }
+  }
+
+  private restartStalled(peerId: string, entry: LinkEntry): void {
+    // An away peer cannot answer a restart; once back it restarts ICE itself, or offers afresh if it reloaded.
+    // A link that worked and then failed (a TURN relay restarted) is retried like a disconnected one.
+    const now = entry.link.state;
+    if ((now === 'disconnected' || now === 'failed') && !entry.timers.running('away')) {
+      this.stats.timeline.record('ice-restart', peerId, { reason: now });
+      entry.link.restartIce();
+      if (!entry.timers.running('connect')) this.armConnectTimer(peerId, entry);
     }
   }
 
@@ -278,8 +302,9 @@ export class CallSession {
     // A peer that is away (left, reloading, or not back after a server restart) is not reachable through
     // any path, and without signaling no ICE restart can be negotiated: neither says anything about our
     // network. The away timer or the next welcome (which restarts ICE on every link not connected) goes on.
-    if (entry.awayTimer || this.deps.signal.state !== ConnectionState.Connected) {
-      this.timeline.record('connection', peerId, { state: 'failed', deferred: entry.awayTimer ? 'peer away' : 'signaling down' });
+    const away = entry.timers.running('away');
+    if (away || this.deps.signal.state !== ConnectionState.Connected) {
+      this.stats.timeline.record('connection', peerId, { state: 'failed', deferred: away ? 'peer away' : 'signaling down' });
       return;
     }
     if (entry.policy !== 'relay-tls' && this.iceServers.some((s) => urls(s).some((u) => u.startsWith('turns:')))) {
@@ -287,28 +312,28 @@ export class CallSession {
       const config = this.configFor('relay-tls');
       if (!config) return;
       entry.link.setConfiguration(config);
-      this.timeline.record('policy', peerId, { policy: 'relay-tls', reason: 'connection failed' });
-      this.timeline.record('ice-restart', peerId, { reason: 'fallback to TURN over TLS 443' });
+      this.stats.timeline.record('policy', peerId, { policy: 'relay-tls', reason: 'connection failed' });
+      this.stats.timeline.record('ice-restart', peerId, { reason: 'fallback to TURN over TLS 443' });
       entry.link.restartIce();
       this.armConnectTimer(peerId, entry);
-      this.store.callPatch({ notice: 'The direct path failed; trying again through TURN over TLS 443.' });
+      this.notice('The direct path failed; trying again through TURN over TLS 443.');
       return;
     }
-    const name = this.store.call.peers[peerId]?.name ?? 'this person';
-    this.store.callPeerUpsert(peerId, { link: 'failed' });
+    const name = this.views.get(peerId)?.name ?? 'this person';
+    this.upsert(peerId, { link: 'failed' });
     const message = `Could not connect to ${name}. ${whatWasTried({ offeredUrls: this.iceServers.flatMap(urls), linkPolicy: entry.policy, callPolicy: this.deps.policy, candidateErrors: entry.candidateErrors })}`;
     // Others still connected: the call goes on, and the news is about this person only.
-    if (this.anyConnected()) this.store.callPatch({ notice: message });
+    if (this.anyConnected()) this.notice(message);
     else this.fail(message);
   }
 
   private startDetector(): void {
-    this.detector = new RestrictiveNetworkDetector({ urls: this.iceServers.flatMap(urls) });
+    this.detector = new RestrictiveNetworkDetector({ urls: this.iceServers.flatMap(urls), ...this.deps.clock });
     void this.detector.decided.then((verdict: NetworkVerdict) => {
       if (this.ended) return;
-      this.timeline.record('network', null, { restrictive: verdict.restrictive, blocked: verdict.blocked, message: verdict.message });
+      this.stats.timeline.record('network', null, { restrictive: verdict.restrictive, blocked: verdict.blocked, message: verdict.message });
       if (verdict.restrictive) {
-        this.store.callPatch({ notice: verdict.message });
+        this.notice(verdict.message);
         this.deps.rememberNetwork(true);
       } else if (verdict.blocked && !this.anyConnected()) {
         this.fail(verdict.message);
@@ -322,19 +347,19 @@ export class CallSession {
 
   private async onSignal(from: string, data: SignalData): Promise<void> {
     if (data.kind === 'media-state') {
-      this.store.callPeerUpsert(from, { media: { audio: data.audio, video: data.video, screen: data.screen } });
+      this.upsert(from, { media: { audio: data.audio, video: data.video, screen: data.screen } });
       return;
     }
     let entry = this.links.get(from);
-    if (entry && isFreshOffer(entry.link, data)) {
+    if (entry?.link.isFreshOffer(data)) {
       // The same participant on a new peer connection (it reloaded or restarted): the old one is dead.
-      this.timeline.record('connection', from, { state: 'replaced' });
+      this.stats.timeline.record('connection', from, { state: 'replaced' });
       this.dropLink(from, entry);
-      this.store.callPeerUpsert(from, { away: false });
+      this.upsert(from, { away: false });
       entry = undefined;
     }
     // A peer may offer before we learn it joined (welcome/peer-joined race): make the link now.
-    entry ??= this.store.call.peers[from] ? (this.createLink(from, false) ?? undefined) : undefined;
+    entry ??= this.views.has(from) ? (this.createLink(from, false) ?? undefined) : undefined;
     if (!entry) return;
     entry.heard = true;
     await entry.link.handle(data);
@@ -349,40 +374,15 @@ export class CallSession {
     }
   }
 
-  private onSample(peerId: string, snapshot: PeerStatsSnapshot, score: QualityScore | null): void {
-    if (this.ended) return;
-    const view = this.store.call.peers[peerId];
-    if (!view) return;
-    const p = snapshot.path;
-    const history = this.selectedPairs.get(peerId) ?? [];
-    if (p.pairId && history.at(-1)?.snapshot.pairId !== p.pairId) {
-      history.push({ at: snapshot.at, snapshot: p });
-      this.selectedPairs.set(peerId, history);
-      this.timeline.record('selected-pair', peerId, { local: p.localCandidateType, remote: p.remoteCandidateType, protocol: p.protocol, relayProtocol: p.relayProtocol, label: p.label });
-    }
-    const turnPort = p.turnUrl ? parseIceUrl(p.turnUrl)?.port ?? null : null;
-    const path: MediaPath = {
-      kind: p.kind,
-      label: p.label,
-      localCandidateType: p.localCandidateType,
-      remoteCandidateType: p.remoteCandidateType,
-      relayProtocol: p.relayProtocol === 'udp' || p.relayProtocol === 'tcp' || p.relayProtocol === 'tls' ? p.relayProtocol : null,
-      url: p.turnUrl,
-      port: turnPort,
-    };
-    const encryption = encryptionLabel(snapshot.transport);
-    this.store.callPeerUpsert(peerId, { path, encryption, stats: snapshot, quality: score ? { score: score.score, reasons: score.reasons } : null });
-  }
-
   private sendMediaState(peerId: string): void {
-    const { media } = this.store.call.local;
-    this.deps.signal.sendSignal(peerId, { kind: 'media-state', audio: media.audio, video: media.video, screen: media.screen });
+    const { audio, video, screen } = this.deps.media.flags;
+    this.deps.signal.sendSignal(peerId, { kind: 'media-state', audio, video, screen });
   }
 
   /** Tells every peer what we send (after mute, camera or screen changes). */
   announceMedia(): void {
-    const { media } = this.store.call.local;
-    this.timeline.record('media', null, { audio: media.audio, video: media.video, screen: media.screen });
+    const { audio, video, screen } = this.deps.media.flags;
+    this.stats.timeline.record('media', null, { audio, video, screen });
     for (const peerId of this.links.keys()) this.sendMediaState(peerId);
   }
 
@@ -398,21 +398,10 @@ export class CallSession {
   leave(): void {
     if (this.ended) return;
     this.ended = true;
-    this.sampler.dispose();
+    this.stats.dispose();
     this.detector?.dispose();
     for (const off of this.unsubscribe.splice(0)) off();
-    for (const peerId of [...this.links.keys()]) this.removePeer(peerId);
+    for (const peerId of [...this.views.keys(), ...this.links.keys()]) this.removePeer(peerId);
     this.deps.signal.close();
   }
-}
-
-/** An offer from a peer connection other than the one this link negotiated with. */
-function isFreshOffer(link: PeerLink, data: SignalData): boolean {
-  if (data.kind !== 'description' || data.description.type !== 'offer') return false;
-  const known = link.remoteSessionId;
-  return known !== null && sdpSessionId(data.description.sdp) !== known;
-}
-
-function urls(server: IceServer): string[] {
-  return Array.isArray(server.urls) ? server.urls : [server.urls];
 }

@@ -1,8 +1,6 @@
-import type { useAppStore } from '../store/index.js';
-import type { DeviceOption, LocalView } from '../store/callSlice.js';
+import { CallEvent, initialLocalView, type DeviceOption, type LocalMediaEvents, type LocalView, type MediaFlags } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
-
-type Store = typeof useAppStore;
+import { TypedEmitter } from './TypedEmitter.js';
 
 function mediaError(err: unknown): string {
   const name = (err as { name?: string } | null)?.name;
@@ -14,32 +12,46 @@ function mediaError(err: unknown): string {
   return 'Your camera and microphone could not be opened.';
 }
 
+export interface LocalMediaDeps {
+  media: MediaDevices;
+  /** The level meter of the microphone (an AudioContext); injectable where there is none. */
+  createMeter?: (stream: MediaStream, onLevel: (level: number, speaking: boolean) => void) => { close(): void };
+}
+
 /**
  * The camera, microphone and screen this app sends: one stream whose tracks are swapped on device
- * change, enabled flags for mute and camera off, and a level meter for the microphone.
+ * change, enabled flags for mute and camera off, and a level meter for the microphone. It keeps its
+ * own view and reports each change as `LocalChanged`.
  */
-export class LocalMedia {
+export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
   readonly stream = new MediaStream();
   private screenTrack: MediaStreamTrack | null = null;
-  private meter: LevelMeter | null = null;
+  private meter: { close(): void } | null = null;
   private closed = false;
+  private current: LocalView = initialLocalView;
   private readonly onDeviceChange = () => void this.listDevices();
 
-  constructor(private readonly deps: { media: MediaDevices; store: Store }) {
+  constructor(private readonly deps: LocalMediaDeps) {
+    super();
     deps.media.addEventListener?.('devicechange', this.onDeviceChange);
   }
 
   private patch(patch: Partial<LocalView>): void {
-    this.deps.store.getState().callLocalPatch(patch);
+    this.current = { ...this.current, ...patch };
+    this.emit(CallEvent.LocalChanged, patch);
+  }
+
+  /** What this side sends now (microphone and camera on, screen shared). */
+  get flags(): MediaFlags {
+    return this.current.media;
   }
 
   private get view(): LocalView {
-    return this.deps.store.getState().call.local;
+    return this.current;
   }
 
   /** Opens camera and microphone (either alone if the other is missing) for the preview and the call. */
-  async open(): Promise<void> {
-    const { startMuted, startCameraOff } = this.deps.store.getState().call;
+  async open({ startMuted, startCameraOff }: { startMuted: boolean; startCameraOff: boolean }): Promise<void> {
     const video = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
     let stream: MediaStream | null = null;
     let error: string | null = null;
@@ -88,7 +100,8 @@ export class LocalMedia {
     this.meter?.close();
     const audio = this.track('audio');
     if (!audio) return;
-    this.meter = new LevelMeter(new MediaStream([audio]), (level, speaking) => {
+    const create = this.deps.createMeter ?? ((stream, onLevel) => new LevelMeter(stream, onLevel));
+    this.meter = create(new MediaStream([audio]), (level, speaking) => {
       const settled = level === 0 && this.view.level !== 0;
       if (settled || Math.abs(level - this.view.level) >= 0.02 || speaking !== this.view.speaking) this.patch({ level, speaking });
     });

@@ -108,6 +108,13 @@ export class PeerLink {
     return sdpSessionId(this.pc.remoteDescription?.sdp);
   }
 
+  /** An offer from a peer connection other than the one this link negotiated with (the peer reloaded). */
+  isFreshOffer(data: SignalData): boolean {
+    if (data.kind !== 'description' || data.description.type !== 'offer') return false;
+    const known = this.remoteSessionId;
+    return known !== null && sdpSessionId(data.description.sdp) !== known;
+  }
+
   private async negotiate(): Promise<void> {
     if (this.closed) return;
     try {

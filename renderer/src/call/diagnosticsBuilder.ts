@@ -7,8 +7,17 @@ import {
   type DiagnosticsPeer,
   type DiagnosticsStates,
 } from '../../../shared/diagnostics/document.js';
-import type { AppState } from '../store/index.js';
+import type { AppInfo, DesktopState, NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { CallSession } from './CallSession.js';
+
+/** What the document says about the app and its settings, beside the call. */
+export interface DiagnosticsContext {
+  appInfo: AppInfo | null;
+  desktop: Pick<DesktopState, 'networkPolicy' | 'restrictiveNetwork'> | null;
+  /** The policy the call uses (may be stricter than the setting). */
+  callPolicy: NetworkPolicy;
+  peerName(peerId: string): string | null;
+}
 
 type Entry = Record<string, unknown>;
 
@@ -61,8 +70,8 @@ async function describePeer(session: CallSession, peerId: string, pc: RTCPeerCon
     iceGathering: pc.iceGatheringState,
     dtls: oneOf(transport?.dtlsState, ['new', 'connecting', 'connected', 'closed', 'failed'] as const),
   };
-  const history = session.sampler.history(peerId)?.toArray() ?? [];
-  const changes = session.selectedPairs.get(peerId) ?? [];
+  const history = session.stats.history(peerId)?.toArray() ?? [];
+  const changes = session.stats.selectedPairs.get(peerId) ?? [];
   return {
     peerId,
     displayName: name,
@@ -87,13 +96,13 @@ async function describePeer(session: CallSession, peerId: string, pc: RTCPeerCon
  * The diagnostics document for the call in progress (or only the network check when there is none).
  * Main validates and redacts it again before writing; nothing secret is put in here to begin with.
  */
-export async function buildDiagnostics(state: AppState, session: CallSession | null, networkCheck: object | null): Promise<DiagnosticsDocument> {
-  const info = state.session.appInfo;
-  const desktop = state.session.desktop;
+export async function buildDiagnostics(context: DiagnosticsContext, session: CallSession | null, networkCheck: object | null): Promise<DiagnosticsDocument> {
+  const info = context.appInfo;
+  const desktop = context.desktop;
   const peers: DiagnosticsPeer[] = [];
   if (session) {
     for (const [peerId, pc] of session.peerConnections()) {
-      peers.push(await describePeer(session, peerId, pc, state.call.peers[peerId]?.name ?? null));
+      peers.push(await describePeer(session, peerId, pc, context.peerName(peerId)));
     }
   }
   return {
@@ -111,12 +120,12 @@ export async function buildDiagnostics(state: AppState, session: CallSession | n
     },
     settings: {
       networkPolicy: desktop?.networkPolicy ?? 'auto',
-      effectivePolicy: state.call.policy,
+      effectivePolicy: context.callPolicy,
       restrictiveNetwork: desktop?.restrictiveNetwork ?? false,
     },
     iceServers: session?.iceServerUrls() ?? [],
     peers,
-    timeline: (session?.timeline.entries() ?? []).map((e) => ({ at: iso(e.at), peerId: e.peerId, kind: e.kind, detail: JSON.stringify(e.detail) })),
+    timeline: (session?.stats.timeline.entries() ?? []).map((e) => ({ at: iso(e.at), peerId: e.peerId, kind: e.kind, detail: JSON.stringify(e.detail) })),
     networkCheck: networkCheck ? (JSON.parse(JSON.stringify(networkCheck)) as Record<string, unknown>) : null,
   };
 }

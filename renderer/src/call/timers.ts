@@ -12,3 +12,42 @@ export function clockFrom(deps: Partial<Clock>): Clock {
     clearTimeout: deps.clearTimeout ?? ((handle) => globalThis.clearTimeout(handle as number | undefined)),
   };
 }
+
+/**
+ * Named one-shot timers on a clock, at most one per name: what a peer link waits for (to connect,
+ * to recover from `disconnected`, for an away peer to come back).
+ */
+export class TimerSet<Name extends string> {
+  private readonly handles = new Map<Name, unknown>();
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Starts `name` (replacing one running) and returns nothing; it forgets itself when it fires. */
+  start(name: Name, ms: number, fn: () => void): void {
+    this.stop(name);
+    this.handles.set(name, this.clock.setTimeout(() => {
+      this.handles.delete(name);
+      fn();
+    }, ms));
+  }
+
+  /** Starts `name` unless it is already running. */
+  startOnce(name: Name, ms: number, fn: () => void): void {
+    if (!this.handles.has(name)) this.start(name, ms, fn);
+  }
+
+  running(name: Name): boolean {
+    return this.handles.has(name);
+  }
+
+  stop(...names: Name[]): void {
+    for (const name of names) {
+      if (this.handles.has(name)) this.clock.clearTimeout(this.handles.get(name));
+      this.handles.delete(name);
+    }
+  }
+
+  stopAll(): void {
+    this.stop(...this.handles.keys());
+  }
+}

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { DiagnosticsFormat } from '../../../shared/diagnostics/document.js';
-import { callController } from '../call/callController.js';
+import { callController } from '../controllers/index.js';
 
 /**
  * Saves a diagnostics file (the call in progress, if any, and the latest network check) through

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { networkCheckController } from '../call/networkCheckController.js';
+import { networkCheckController } from '../controllers/index.js';
 import { run } from '../components/call/actions.js';
 import { ExportDiagnostics } from '../components/ExportDiagnostics.js';
 import { CheckStepsTable } from '../components/networkCheck/CheckStepsTable.js';

@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { JoinResponse } from '../../../shared/protocol/index.js';
-import { callController } from '../call/callController.js';
+import { callController } from '../controllers/index.js';
 import { leaveCall, run } from '../components/call/actions.js';
 import { CameraPreview } from '../components/call/CameraPreview.js';
 import { DeviceSelects } from '../components/call/DeviceSelects.js';
@@ -13,19 +12,19 @@ import { selectCallPhase, useAppStore } from '../store/index.js';
 interface PreJoinScreenProps {
   roomId: string;
   server: string;
-  join: JoinResponse;
+  roomSizeLimit: number;
 }
 
 /** Before the call: see and hear yourself, pick devices and the network policy, then join. */
-export function PreJoinScreen({ roomId, server, join }: PreJoinScreenProps) {
+export function PreJoinScreen({ roomId, server, roomSizeLimit }: PreJoinScreenProps) {
   const phase = useAppStore(selectCallPhase);
   const navigate = useAppStore((s) => s.navigate);
   const [joining, setJoining] = useState(false);
 
   // Opens camera and microphone; the controller ignores a second call for the same room (StrictMode).
   useEffect(() => {
-    if (phase === 'idle') run(callController().prepare(roomId, join), 'Opening the preview');
-  }, [phase, roomId, join]);
+    if (phase === 'idle') run(callController().prepare(roomId), 'Opening the preview');
+  }, [phase, roomId]);
 
   function joinCall() {
     setJoining(true);
@@ -43,7 +42,7 @@ export function PreJoinScreen({ roomId, server, join }: PreJoinScreenProps) {
         Ready to join
       </p>
       <p className="hint">
-        On <span className="mono">{server}</span>, for up to {join.roomSizeLimit} people.
+        On <span className="mono">{server}</span>, for up to {roomSizeLimit} people.
       </p>
       <div className="columns prejoin">
         <section className="card" aria-labelledby="prejoin-you">

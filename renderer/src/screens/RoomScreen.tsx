@@ -1,13 +1,13 @@
 import { useEffect } from 'react';
-import { callController } from '../call/callController.js';
-import { selectCallPhase, selectJoinResponse, selectRoomTarget, useAppStore } from '../store/index.js';
+import { callController } from '../controllers/index.js';
+import { selectCallPhase, selectRoomLimits, selectRoomTarget, useAppStore } from '../store/index.js';
 import { CallScreen } from './CallScreen.js';
 import { PreJoinScreen } from './PreJoinScreen.js';
 
 /** A room main let us join: the pre-join screen until the call starts, then the call. */
 export function RoomScreen() {
   const target = useAppStore(selectRoomTarget);
-  const join = useAppStore(selectJoinResponse);
+  const limits = useAppStore(selectRoomLimits);
   const phase = useAppStore(selectCallPhase);
   const callRoom = useAppStore((s) => s.call.roomId);
   const stale = target != null && callRoom != null && callRoom !== target.roomId;
@@ -17,7 +17,7 @@ export function RoomScreen() {
     if (stale) callController().leave();
   }, [stale]);
 
-  if (target == null || join == null || stale) return null;
-  if (phase === 'idle' || phase === 'prejoin') return <PreJoinScreen roomId={target.roomId} server={target.server} join={join} />;
+  if (target == null || limits == null || stale) return null;
+  if (phase === 'idle' || phase === 'prejoin') return <PreJoinScreen roomId={target.roomId} server={target.server} roomSizeLimit={limits.roomSizeLimit} />;
   return <CallScreen roomId={target.roomId} />;
 }

@@ -1,67 +1,15 @@
 import type { NetworkPolicy, ScreenSource } from '../../../shared/ipc/desktopApi.js';
-import type { MediaPath } from '../call/networkPolicy.js';
-import type { PeerStatsSnapshot } from '../call/stats/statsReducer.js';
-import type { LinkState } from '../call/PeerLink.js';
+import { initialLocalView, newPeerView, type CallPhase, type LocalView, type PeerView } from '../call/events.js';
 import { ConnectionState } from '../call/signalTypes.js';
 import type { AppState, SliceCreator } from './types.js';
 
 /**
- * The call: what the call session (outside React) reports, for the screens to show. The session
- * writes through the `call*` setters below; screens read with the selectors and act through
- * `call/callController.ts`.
+ * The call: what the call layer (outside React) reports, for the screens to show. Its events reach
+ * these setters through `callBinder.ts` only; screens read with the selectors and act through the
+ * call controller.
  */
 
-export type CallPhase =
-  | 'idle'
-  | 'prejoin' // preview, devices, toggles; not connected
-  | 'connecting' // signaling and first peer connections under way
-  | 'in-call'
-  | 'failed'; // could not connect; `failure` says why and what to do
-
-export interface MediaFlags {
-  audio: boolean;
-  video: boolean;
-  screen: boolean;
-}
-
-export interface PeerView {
-  peerId: string;
-  name: string;
-  /** 'waiting': signaling knows the peer, no peer connection yet. */
-  link: LinkState | 'waiting';
-  path: MediaPath | null;
-  /** "Encrypted (DTLS-SRTP, <cipher>)" once DTLS is connected. */
-  encryption: string | null;
-  /** What the peer says it sends. */
-  media: MediaFlags;
-  speaking: boolean;
-  stream: MediaStream | null;
-  /** The peer's signaling dropped; its media may still flow while it comes back. */
-  away: boolean;
-  /** Call quality 1–5 with the reasons it is lower (null until media statistics exist). */
-  quality: { score: number; reasons: string[] } | null;
-  /** The latest statistics snapshot (small and typed), for the stats panel. */
-  stats: PeerStatsSnapshot | null;
-}
-
-export interface DeviceOption {
-  deviceId: string;
-  kind: 'audioinput' | 'videoinput' | 'audiooutput';
-  label: string;
-}
-
-export interface LocalView {
-  stream: MediaStream | null;
-  /** Microphone and camera on (not muted); screen being shared. */
-  media: MediaFlags;
-  devices: DeviceOption[];
-  selected: { audioinput: string | null; videoinput: string | null; audiooutput: string | null };
-  /** Microphone level, 0–1, for the meter. */
-  level: number;
-  speaking: boolean;
-  /** Camera/microphone could not be opened (permission, no device): what to tell the user. */
-  error: string | null;
-}
+export { initialLocalView, type CallPhase, type DeviceOption, type LocalView, type MediaFlags, type PeerView } from '../call/events.js';
 
 export interface CallState {
   phase: CallPhase;
@@ -99,18 +47,6 @@ export interface CallSlice extends CallActions {
   call: CallState;
 }
 
-const noMedia: MediaFlags = { audio: false, video: false, screen: false };
-
-export const initialLocalView: LocalView = {
-  stream: null,
-  media: { audio: true, video: true, screen: false },
-  devices: [],
-  selected: { audioinput: null, videoinput: null, audiooutput: null },
-  level: 0,
-  speaking: false,
-  error: null,
-};
-
 export const initialCallState: CallState = {
   phase: 'idle',
   roomId: null,
@@ -134,9 +70,7 @@ export const createCallSlice = (): SliceCreator<CallSlice> => (set) => ({
   callPeerUpsert: (peerId, patch) =>
     set((s) => {
       const existing = s.call.peers[peerId];
-      const peer: PeerView = existing
-        ? { ...existing, ...patch }
-        : { peerId, name: patch.name ?? 'Someone', link: 'waiting', path: null, encryption: null, media: { ...noMedia, audio: true, video: true }, speaking: false, stream: null, away: false, quality: null, stats: null, ...patch };
+      const peer: PeerView = { ...(existing ?? newPeerView(peerId)), ...patch };
       return {
         call: {
           ...s.call,

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { DesktopApi } from '../../../shared/ipc/desktopApi.js';
+import { RoomTokenSource } from '../call/RoomTokenSource.js';
 import { createDesktopClient, windowDesktopApi } from '../desktop.js';
 import { createCallSlice, initialCallState } from './callSlice.js';
 import { createNetworkCheckSlice, initialNetworkCheckState } from './networkCheckSlice.js';
@@ -13,12 +14,16 @@ export interface AppStoreOptions {
   /** Defaults to crypto.getRandomValues. */
   fillRandom?: StoreDeps['fillRandom'];
   storage?: StoreDeps['storage'];
+  /** Where the room slice's joins go; by default a token source of its own on the bridge. */
+  roomTokens?: StoreDeps['roomTokens'];
 }
 
 // Slices are combined here, and only here would middleware go (none is needed yet).
 function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCreator<AppState> {
+  const client = createDesktopClient(desktop);
   const deps: StoreDeps = {
-    desktop: createDesktopClient(desktop),
+    desktop: client,
+    roomTokens: options.roomTokens ?? new RoomTokenSource({ fetch: (roomId) => client.joinRoom(roomId) }),
     // generateRoomId always passes a fresh ArrayBuffer-backed array; the DOM typing wants to be told.
     fillRandom: options.fillRandom ?? ((bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>)),
     ...(options.storage ? { storage: options.storage } : {}),
@@ -37,9 +42,12 @@ export function createAppStore(desktop: DesktopApi, options?: AppStoreOptions) {
 }
 export type AppStore = ReturnType<typeof createAppStore>;
 
+/** The window's room tokens: the room slice fetches the pre-join's, the call controller takes them. */
+export const roomTokenSource = new RoomTokenSource({ fetch: (roomId) => createDesktopClient(windowDesktopApi).joinRoom(roomId) });
+
 /** The app's store, on `window.desktop`. React reads it through selectors; other code uses getState(). */
 export const useAppStore = create<AppState>()(
-  appState(windowDesktopApi, typeof sessionStorage === 'undefined' ? {} : { storage: sessionStorage }),
+  appState(windowDesktopApi, { roomTokens: roomTokenSource, ...(typeof sessionStorage === 'undefined' ? {} : { storage: sessionStorage }) }),
 );
 
 /** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */
@@ -55,6 +63,7 @@ export function resetAppStore(): void {
 }
 
 export type { AppError, AppState } from './types.js';
+export { bindCall } from './callBinder.js';
 export * from './callSlice.js';
 export * from './networkCheckSlice.js';
 export * from './roomSlice.js';

@@ -1,12 +1,13 @@
-import type { DesktopState, JoinLinkEvent, JoinLinkResolution, JoinResponse } from '../../../shared/ipc/desktopApi.js';
+import type { DesktopState, JoinLinkEvent, JoinLinkResolution } from '../../../shared/ipc/desktopApi.js';
 import { formatWebJoinLink } from '../../../shared/links.js';
 import { generateRoomId, RoomId } from '../../../shared/protocol/rooms.js';
 import { invalid, joinError, toAppError } from './errors.js';
 import type { AppError, AppState, SliceCreator, StoreDeps } from './types.js';
 
 /**
- * The room being joined, from a pasted link, a typed ID or a link from the OS, up to main's
- * JoinResponse. The call itself (a later slice) starts from `status: 'joined'` and `join`.
+ * The room being joined, from a pasted link, a typed ID or a link from the OS, up to the server's
+ * join. The join's room token stays with the call layer's token source; the store keeps the room,
+ * its server and its limits. The call starts from `status: 'joined'`.
  */
 
 export type RoomStatus =
@@ -14,13 +15,18 @@ export type RoomStatus =
   | 'resolving' // main is parsing a pasted link
   | 'awaiting-sign-in' // a link from the OS, for a known server, while signed out
   | 'joining' // switching server, signing in and/or joinRoom under way
-  | 'joined' // main handed over the JoinResponse
+  | 'joined' // the server let us in: the token source holds the join for the call
   | 'failed';
 
 export interface RoomTarget {
   roomId: string;
   /** The server's origin. */
   server: string;
+}
+
+export interface RoomLimits {
+  /** The most people the room takes. */
+  roomSizeLimit: number;
 }
 
 export interface CreatedRoom extends RoomTarget {
@@ -31,8 +37,8 @@ export interface CreatedRoom extends RoomTarget {
 export interface RoomState {
   status: RoomStatus;
   target: RoomTarget | null;
-  /** What main handed over for the joined room, as is. */
-  join: JoinResponse | null;
+  /** The joined room's limits, from the server's join. */
+  limits: RoomLimits | null;
   error: AppError | null;
   /**
    * A link to a server the user has not trusted yet, waiting for them to confirm it. Nothing is sent
@@ -75,7 +81,7 @@ export interface RoomSlice extends RoomActions {
 export const initialRoomState: RoomState = {
   status: 'idle',
   target: null,
-  join: null,
+  limits: null,
   error: null,
   confirm: null,
   created: null,
@@ -103,13 +109,13 @@ function readPendingJoin(storage: StoreDeps['storage']): RoomTarget | null {
   }
 }
 
-export function createRoomSlice({ desktop, fillRandom, storage }: StoreDeps): SliceCreator<RoomSlice> {
+export function createRoomSlice({ desktop, roomTokens, fillRandom, storage }: StoreDeps): SliceCreator<RoomSlice> {
   return (set, get) => {
     // Each flow takes a number; a flow that is no longer the latest leaves the state alone.
     let flow = 0;
     const patch = (changes: Partial<RoomState>) => set((s) => ({ room: { ...s.room, ...changes } }));
     const current = () => get().session.desktop;
-    const idle: Partial<RoomState> = { status: 'idle', target: null, join: null, error: null };
+    const idle: Partial<RoomState> = { status: 'idle', target: null, limits: null, error: null };
 
     function fail(id: number, error: AppError): false {
       if (id === flow) patch({ status: 'failed', error });
@@ -117,11 +123,11 @@ export function createRoomSlice({ desktop, fillRandom, storage }: StoreDeps): Sl
     }
 
     async function join(id: number, target: RoomTarget): Promise<boolean> {
-      patch({ status: 'joining', target, join: null, error: null });
+      patch({ status: 'joining', target, limits: null, error: null });
       try {
-        const response = await desktop.joinRoom(target.roomId);
+        const response = await roomTokens.fetch(target.roomId);
         if (id !== flow) return false;
-        patch({ status: 'joined', join: response, error: null });
+        patch({ status: 'joined', limits: { roomSizeLimit: response.roomSizeLimit }, error: null });
         get().navigate('main');
         return true;
       } catch (err) {
@@ -134,7 +140,7 @@ export function createRoomSlice({ desktop, fillRandom, storage }: StoreDeps): Sl
      * (it is trusted by now), sign in if needed (or wait for the user to, when `signIn` is false), join.
      */
     async function proceed(id: number, target: RoomTarget, signIn: boolean): Promise<boolean> {
-      patch({ status: 'joining', target, error: null, join: null });
+      patch({ status: 'joining', target, error: null, limits: null });
       if (current()?.server?.origin !== target.server) {
         if (!(await get().setServer(target.server))) {
           if (id === flow) patch(idle); // setServer's error is on show
@@ -318,7 +324,7 @@ export function createRoomSlice({ desktop, fillRandom, storage }: StoreDeps): Sl
 export const selectRoom = (s: AppState) => s.room;
 export const selectRoomStatus = (s: AppState) => s.room.status;
 export const selectRoomTarget = (s: AppState) => s.room.target;
-export const selectJoinResponse = (s: AppState) => s.room.join;
+export const selectRoomLimits = (s: AppState) => s.room.limits;
 export const selectRoomError = (s: AppState) => s.room.error;
 export const selectCreatedRoom = (s: AppState) => s.room.created;
 /** The server an unknown-server dialog asks about, or null when none is open. */

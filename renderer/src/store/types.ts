@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
+import type { JoinResponse } from '../../../shared/protocol/index.js';
 import type { DesktopClient, RendererErrorCode } from '../desktop.js';
 import type { CallSlice } from './callSlice.js';
 import type { NetworkCheckSlice } from './networkCheckSlice.js';
@@ -15,6 +16,8 @@ export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 /** What the slices need from outside the store, injected so tests need no window and no DOM. */
 export interface StoreDeps {
   desktop: DesktopClient;
+  /** Where joins go (the call layer's RoomTokenSource): the room slice fetches, the call takes. */
+  roomTokens: { fetch(roomId: string): Promise<JoinResponse> };
   /** The platform's CSPRNG (crypto.getRandomValues). */
   fillRandom: (bytes: Uint8Array) => Uint8Array;
   /** The window's sessionStorage, for a join that must survive a reload; none in tests. */

@@ -1,4 +1,4 @@
-import type { StatsReportLike } from '../networkPolicy.js';
+import type { StatsReportLike } from './path.js';
 import { qualityScore, type QualityScore } from './qualityScore.js';
 import { StatsHistory } from './StatsHistory.js';
 import { reduceStats, type PeerStatsSnapshot, type StatsSample } from './statsReducer.js';

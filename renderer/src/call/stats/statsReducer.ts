@@ -1,11 +1,11 @@
-import { classifyPath, type PathKind, type PathLabel, type StatsReportLike } from '../networkPolicy.js';
+import { classifyPath, selectedPair, type PathKind, type PathLabel, type StatsReportLike } from './path.js';
 
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 export type CandidateCounts = Record<CandidateType, number>;
 
 /** The selected candidate pair. Addresses are kept raw here; redaction happens at export. */
 export interface PathStats {
-  /** From classifyPath: what the badge shows. */
+  /** From classifyPath, once per sample: what the badge shows. */
   label: PathLabel;
   kind: PathKind;
   pairId: string | null;
@@ -19,6 +19,8 @@ export interface PathStats {
   relayProtocol: string | null;
   /** The local relay candidate's `url`: the TURN server in use. */
   turnUrl: string | null;
+  /** That TURN server's port (the relay candidate's own port is the allocated one, not this). */
+  turnPort: number | null;
   localAddress: string | null;
   localPort: number | null;
   remoteAddress: string | null;
@@ -236,16 +238,6 @@ function maxOf(values: (number | null)[]): number | null {
   return known.length ? Math.max(...known) : null;
 }
 
-function selectedPair(report: StatsReportLike, transports: Entry[], pairs: Entry[]): { pair: Entry | null; transport: Entry | null } {
-  for (const t of transports) {
-    const pair = get(report, t.selectedCandidatePairId);
-    if (pair) return { pair, transport: t };
-  }
-  // Firefox has no selectedCandidatePairId: it marks the pair itself (as in classifyPath).
-  const pair = pairs.find((p) => p.selected === true) ?? pairs.find((p) => p.nominated === true && p.state === 'succeeded') ?? null;
-  return { pair, transport: transports[0] ?? null };
-}
-
 /** Turns one getStats() report into a snapshot; rates come from deltas against `previous`. */
 export function reduceStats(report: StatsReportLike, previous: StatsSample | null, nowMs: number): StatsSample {
   const byType = new Map<string, Entry[]>();
@@ -254,11 +246,10 @@ export function reduceStats(report: StatsReportLike, previous: StatsSample | nul
     if (type) (byType.get(type) ?? byType.set(type, []).get(type)!).push(v as Entry);
   });
   const of = (type: string) => byType.get(type) ?? [];
-  const { pair, transport } = selectedPair(report, of('transport'), of('candidate-pair'));
-  const local = get(report, pair?.localCandidateId);
-  const remote = get(report, pair?.remoteCandidateId);
-  const classified = classifyPath(report);
-  const localIsRelay = str(local, 'candidateType') === 'relay';
+  const selected = selectedPair(report);
+  const { pair, transport, local, remote } = selected;
+  const classified = classifyPath(selected);
+  const localIsRelay = classified.localCandidateType === 'relay';
 
   const counters: Record<string, RawCounters> = {};
   const rtp = (type: string, inbound: boolean, kind: string): Rtp[] =>
@@ -294,7 +285,8 @@ export function reduceStats(report: StatsReportLike, previous: StatsSample | nul
       remoteCandidateType: str(remote, 'candidateType'),
       protocol: str(local, 'protocol'),
       relayProtocol: localIsRelay ? str(local, 'relayProtocol') : null,
-      turnUrl: localIsRelay ? str(local, 'url') : null,
+      turnUrl: localIsRelay ? classified.url : null,
+      turnPort: localIsRelay ? classified.port : null,
       localAddress: str(local, 'address') ?? str(local, 'ip'),
       localPort: num(local, 'port'),
       remoteAddress: str(remote, 'address') ?? str(remote, 'ip'),

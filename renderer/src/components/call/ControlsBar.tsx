@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import { useAppStore } from '../../store/index.js';
 import { leaveCall, run, toggleCamera, toggleMicrophone } from './actions.js';
 import { DeviceMenu } from './DeviceMenu.js';

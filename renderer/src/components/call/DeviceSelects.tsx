@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import { useAppStore, type DeviceOption } from '../../store/index.js';
 import { canChooseSpeaker } from './callText.js';
 import { run } from './actions.js';

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import { NETWORK_POLICIES, NETWORK_POLICY_LABELS, type NetworkPolicy } from '../../call/networkPolicy.js';
 import { selectCallPolicy, useAppStore } from '../../store/index.js';
 import { run } from './actions.js';

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import { selectScreenSources, useAppStore } from '../../store/index.js';
 
 /** Electron's screen-share picker: the user chooses a screen or window; Escape or Cancel shares nothing. */

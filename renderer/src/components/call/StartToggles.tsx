@@ -1,4 +1,4 @@
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import { useAppStore } from '../../store/index.js';
 
 /** Pre-join: how to come in (muted, camera off). */

@@ -1,4 +1,4 @@
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import type { PeerStatsSnapshot } from '../../call/stats/statsReducer.js';
 import { useAppStore, type PeerView } from '../../store/index.js';
 import { ExportDiagnostics } from '../ExportDiagnostics.js';

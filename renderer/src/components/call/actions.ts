@@ -1,4 +1,4 @@
-import { callController } from '../../call/callController.js';
+import { callController } from '../../controllers/index.js';
 import { useAppStore } from '../../store/index.js';
 
 /**
@@ -20,7 +20,7 @@ export function retryCall(): void {
   const { room } = useAppStore.getState();
   const controller = callController();
   controller.leave();
-  if (room.target != null && room.join != null) run(controller.prepare(room.target.roomId, room.join), 'Opening the preview');
+  if (room.target != null && room.status === 'joined') run(controller.prepare(room.target.roomId), 'Opening the preview');
 }
 
 /** Resolves to the microphone's state after the toggle: true when it is on. */

@@ -1,5 +1,5 @@
 import type { NetworkPolicy } from '../../../../shared/ipc/desktopApi.js';
-import type { MediaPath } from '../../call/networkPolicy.js';
+import type { PathStats } from '../../call/stats/statsReducer.js';
 import type { PeerView } from '../../store/index.js';
 
 /** The words the call screens use, in one place so screens and tests agree on them. */
@@ -35,20 +35,20 @@ export function linkText(link: PeerView['link']): string {
 const RELAY_NOTE = 'The relay forwards encrypted media it cannot read.';
 
 /** The path badge's tooltip: which way media goes to this person, and why that is fine. */
-export function pathTitle(path: MediaPath | null): string {
+export function pathTitle(path: Pick<PathStats, 'kind' | 'turnUrl' | 'turnPort'> | null): string {
   if (path == null) return 'Still finding a way for media to reach this person.';
-  const via = path.url != null ? ` (${path.url})` : '';
+  const via = path.turnUrl != null ? ` (${path.turnUrl})` : '';
   switch (path.kind) {
     case 'direct':
       return 'Direct: media goes straight between you and this person, with no server in between.';
     case 'relay-udp':
-      return path.url != null
+      return path.turnUrl != null
         ? `Relayed over UDP through your organisation's TURN server${via}. ${RELAY_NOTE}`
         : `Relayed over UDP through the other person's TURN server. ${RELAY_NOTE}`;
     case 'relay-tcp':
       return `Relayed over TCP through your organisation's TURN server${via}, because UDP did not get through. ${RELAY_NOTE}`;
     case 'relay-tls':
-      return path.port === 443
+      return path.turnPort === 443
         ? `Relayed over TLS on port 443 through your organisation's TURN server${via}: it looks like web traffic, so it works on the most restrictive networks. ${RELAY_NOTE}`
         : `Relayed over TLS through your organisation's TURN server${via}. ${RELAY_NOTE}`;
     case 'unknown':

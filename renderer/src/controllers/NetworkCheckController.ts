@@ -1,9 +1,9 @@
-import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
-import { createDesktopClient, windowDesktopApi, type DesktopClient } from '../desktop.js';
+import type { DesktopState, NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
+import { runNetworkCheck, type NetworkCheckDeps } from '../call/networkCheck.js';
+import type { Clock } from '../call/timers.js';
+import type { DesktopClient } from '../desktop.js';
 import { withLead } from '../store/errors.js';
-import { useAppStore, type AppState } from '../store/index.js';
-import { runNetworkCheck, type NetworkCheckDeps } from './networkCheck.js';
-import type { Clock } from './timers.js';
+import type { AppState } from '../store/index.js';
 
 export interface NetworkCheckControllerDeps {
   store: { getState(): AppState };
@@ -14,6 +14,8 @@ export interface NetworkCheckControllerDeps {
   timeouts?: NetworkCheckDeps['timeouts'];
   /** The check's clock and timers (tests drive a manual one). */
   clock?: Partial<Clock>;
+  /** Main recorded what the check learned about this network (a pre-join under way picks it up). */
+  onNetworkRemembered?: (state: DesktopState) => void;
 }
 
 /**
@@ -80,24 +82,9 @@ export class NetworkCheckController {
     try {
       const state = await this.deps.desktop.rememberNetwork(restrictive);
       this.store.applyState(state);
-      // A pre-join under way picks the setting up as prepare() would have.
-      if (this.store.call.phase === 'prejoin') this.store.callPatch({ policy: state.restrictiveNetwork ? 'relay-tls' : state.networkPolicy });
+      this.deps.onNetworkRemembered?.(state);
     } catch {
       // The check's result stands; the record is only a head start for the next call.
     }
   }
-}
-
-let instance: NetworkCheckController | null = null;
-
-/** The app's network check (on window.desktop and the browser's WebRTC, WebSocket and fetch). */
-export function networkCheckController(): NetworkCheckController {
-  instance ??= new NetworkCheckController({
-    store: useAppStore,
-    desktop: createDesktopClient(windowDesktopApi),
-    RTCPeerConnection: window.RTCPeerConnection,
-    WebSocket: window.WebSocket,
-    fetch: (input, init) => window.fetch(input, init),
-  });
-  return instance;
 }

@@ -1,0 +1,61 @@
+import { CallMemory } from '../call/CallMemory.js';
+import { createDesktopClient, windowDesktopApi } from '../desktop.js';
+import { bindCall, roomTokenSource, useAppStore } from '../store/index.js';
+import { CallController } from './CallController.js';
+import { NetworkCheckController } from './NetworkCheckController.js';
+
+/**
+ * The app's composition root for what runs outside React: the controllers on `window.desktop` and the
+ * browser's media, WebRTC and WebSocket, each bound to the one store.
+ */
+
+let call: CallController | null = null;
+let check: NetworkCheckController | null = null;
+
+/** The app's call controller; its events reach the store through the binder. */
+export function callController(): CallController {
+  if (call) return call;
+  call = new CallController({
+    app: useAppStore,
+    desktop: createDesktopClient(windowDesktopApi),
+    tokens: roomTokenSource,
+    media: navigator.mediaDevices,
+    RTCPeerConnection: window.RTCPeerConnection,
+    WebSocket: window.WebSocket,
+    fillRandom: (bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>),
+    memory: new CallMemory(storageOrNull()),
+  });
+  bindCall(useAppStore, call);
+  return call;
+}
+
+/** The app's network check (on window.desktop and the browser's WebRTC, WebSocket and fetch). */
+export function networkCheckController(): NetworkCheckController {
+  check ??= new NetworkCheckController({
+    store: useAppStore,
+    desktop: createDesktopClient(windowDesktopApi),
+    RTCPeerConnection: window.RTCPeerConnection,
+    WebSocket: window.WebSocket,
+    fetch: (input, init) => window.fetch(input, init),
+    onNetworkRemembered: (state) => callController().networkRemembered(state),
+  });
+  return check;
+}
+
+/**
+ * At start-up: the controller exists from the first moment (a reloaded window resumes its call), and
+ * a window going away says goodbye. `pagehide` fires on close, reload and navigation alike, in
+ * Electron too; the `leave` it sends is queued on the open socket synchronously.
+ */
+export function installCallLifecycle(): void {
+  const controller = callController();
+  window.addEventListener('pagehide', () => controller.pageHidden());
+}
+
+function storageOrNull(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
