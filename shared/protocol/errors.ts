@@ -50,5 +50,8 @@ export const CLOSE_CODE: Partial<Record<ErrorCode, number>> = {
   internal: 1011,
 };
 
-/** Close codes after which reconnecting with the same credentials is pointless. */
-export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4409, 4410, 4412, 4426];
+/**
+ * Close codes after which reconnecting is pointless: no fresh room token changes the answer. A replayed
+ * token (4409) is not one of them: the next connect fetches a new token, which is not replayed.
+ */
+export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4410, 4412, 4426];

@@ -1,4 +1,4 @@
-import { CLOSE_CODE, TERMINAL_CLOSE_CODES } from '../../../shared/protocol/index.js';
+import { TERMINAL_CLOSE_CODES } from '../../../shared/protocol/index.js';
 
 export interface ReconnectContext {
   /** Failed attempts so far in this outage (0 before the first retry). */
@@ -24,8 +24,6 @@ export interface ExponentialBackoffOptions {
   random?: () => number;
 }
 
-// 4409 only says that token was used already; every attempt fetches a fresh one, so retrying is right.
-const TOKEN_REPLAYED = CLOSE_CODE['token-replayed'];
 
 /** Exponential backoff with full jitter: a uniform delay in [0, min(max, base·factor^attempt)]. */
 export class ExponentialBackoffPolicy implements ReconnectPolicy {
@@ -44,7 +42,7 @@ export class ExponentialBackoffPolicy implements ReconnectPolicy {
   }
 
   nextDelayMs({ attempt, elapsedMs, lastCloseCode }: ReconnectContext): number | null {
-    if (lastCloseCode !== null && lastCloseCode !== TOKEN_REPLAYED && TERMINAL_CLOSE_CODES.includes(lastCloseCode)) {
+    if (lastCloseCode !== null && TERMINAL_CLOSE_CODES.includes(lastCloseCode)) {
       return null;
     }
     if (elapsedMs >= this.maxElapsedMs) return null;

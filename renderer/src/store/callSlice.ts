@@ -89,11 +89,8 @@ export const createCallSlice = (): SliceCreator<CallSlice> => (set) => ({
   callReset: () => set({ call: initialCallState }),
 });
 
-export const selectCall = (s: AppState) => s.call;
 export const selectCallPhase = (s: AppState) => s.call.phase;
 export const selectPeerOrder = (s: AppState) => s.call.order;
-export const selectPeer = (peerId: string) => (s: AppState) => s.call.peers[peerId];
-export const selectLocal = (s: AppState) => s.call.local;
 export const selectCallNotice = (s: AppState) => s.call.notice;
 export const selectCallFailure = (s: AppState) => s.call.failure;
 export const selectCallPolicy = (s: AppState) => s.call.policy;

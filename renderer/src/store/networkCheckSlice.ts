@@ -63,4 +63,3 @@ export const createNetworkCheckSlice = (): SliceCreator<NetworkCheckSlice> => (s
 export const selectNetworkCheck = (s: AppState) => s.networkCheck;
 export const selectNetworkCheckRunning = (s: AppState) => s.networkCheck.status === 'preparing' || s.networkCheck.status === 'running';
 /** The last finished check, for diagnostics. */
-export const selectLatestNetworkCheck = (s: AppState) => s.networkCheck.latest;

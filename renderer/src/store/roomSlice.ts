@@ -321,11 +321,8 @@ export function createRoomSlice({ desktop, roomTokens, fillRandom, storage }: St
   };
 }
 
-export const selectRoom = (s: AppState) => s.room;
-export const selectRoomStatus = (s: AppState) => s.room.status;
 export const selectRoomTarget = (s: AppState) => s.room.target;
 export const selectRoomLimits = (s: AppState) => s.room.limits;
-export const selectRoomError = (s: AppState) => s.room.error;
 export const selectCreatedRoom = (s: AppState) => s.room.created;
 /** The server an unknown-server dialog asks about, or null when none is open. */
 export const selectPendingServer = (s: AppState) => s.room.confirm;

@@ -202,10 +202,7 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
 // Selectors: plain functions of the state, returning stored references or primitives (stable for React).
 const NO_SERVERS: readonly string[] = [];
 
-export const selectStartup = (s: AppState) => s.session.startup;
 export const selectStartupError = (s: AppState) => s.session.startupError;
-export const selectDesktopState = (s: AppState) => s.session.desktop;
-export const selectServer = (s: AppState) => s.session.desktop?.server ?? null;
 export const selectServerOrigin = (s: AppState) => s.session.desktop?.server?.origin ?? null;
 export const selectUser = (s: AppState) => s.session.desktop?.user ?? null;
 export const selectIsSignedIn = (s: AppState) => s.session.desktop?.user != null;
@@ -215,5 +212,4 @@ export const selectTokenStorage = (s: AppState) => s.session.desktop?.tokenStora
 export const selectTokenStorageNote = (s: AppState) => s.session.desktop?.tokenStorageNote ?? null;
 export const selectKnownServers = (s: AppState) => s.session.desktop?.knownServers ?? NO_SERVERS;
 export const selectBusy = (s: AppState) => s.session.busy;
-export const selectLastError = (s: AppState) => s.session.lastError;
 export const selectAppInfo = (s: AppState) => s.session.appInfo;

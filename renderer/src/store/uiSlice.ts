@@ -65,8 +65,6 @@ export function createUiSlice(): SliceCreator<UiSlice> {
 
 export type Screen = 'starting' | 'cannot-start' | 'connect' | 'signed-out' | 'home' | 'room' | 'settings' | 'network-check';
 
-export const selectRoute = (s: AppState) => s.ui.route;
-export const selectNotices = (s: AppState) => s.ui.notices;
 
 export function selectScreen(s: AppState): Screen {
   const { startup, desktop } = s.session;
