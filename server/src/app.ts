@@ -12,6 +12,7 @@ import { RoomTokens } from './roomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
 import { buildIceServers, createTurnCredential } from './turn.js';
 import { clientIpOf, type AppContext } from './http/context.js';
+import { authenticate } from './http/auth.js';
 import { createRequestHandler } from './http/router.js';
 import { clientConfigRoute } from './http/routes/clientConfig.js';
 import { healthRoute, readyRoute } from './http/routes/health.js';
@@ -112,8 +113,14 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   ];
   // Behind trusted proxies every connection comes from a proxy: the cap would be theirs to enforce.
   const perIp = config.trustProxyHops > 0 ? 0 : limits.httpConnectionsPerIp;
-  const server = createHttpServer({ tls: config.tls, limits, connectionsPerIp: perIp, log, metrics }, createRequestHandler(routes, log, metrics, ctx.isDraining));
-  const metricsServer = createHttpServer({ limits, connectionsPerIp: 0, log }, createRequestHandler([metricsRoute(metrics)], log, metrics));
+  const server = createHttpServer({ tls: config.tls, limits, connectionsPerIp: perIp, log, metrics }, createRequestHandler(routes, {
+    log,
+    metrics,
+    isDraining: ctx.isDraining,
+    clientIp: ctx.clientIp,
+    authenticate: (req, ip, onRejected) => authenticate(ctx, req, ip, onRejected),
+  }));
+  const metricsServer = createHttpServer({ limits, connectionsPerIp: 0, log }, createRequestHandler([metricsRoute(metrics)], { log, metrics }));
 
   const wss = new WebSocketServer({
     noServer: true,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Identity } from '../identity.js';
 import type { Metrics } from '../metrics.js';
 import { hasBody, requestTarget, validHostHeader } from './request.js';
 import { HttpError, sendError, sendJson } from './respond.js';
@@ -13,15 +14,42 @@ export interface RouteRequest {
   params: string[];
 }
 
-/** One endpoint: its path, its one method (GET also answers HEAD), its handler. */
-export interface Route {
+interface RouteBase {
   readonly name: string;
   readonly method: 'GET' | 'POST';
   /** The captures when the path is this route's, null otherwise. */
   match(path: string): string[] | null;
   /** Refused with 503 while the server drains: it would start something the restart cuts short. */
   readonly refusedWhileDraining?: boolean;
+}
+
+/** One endpoint anyone may call: its path, its one method (GET also answers HEAD), its handler. */
+export interface PublicRoute extends RouteBase {
+  readonly auth?: undefined;
   handle(r: RouteRequest): Promise<void> | void;
+}
+
+/** A request that passed the bearer-token check: who made it, and from where. */
+export interface AuthenticatedRequest extends RouteRequest {
+  identity: Identity;
+  ip: string;
+}
+
+/** One endpoint behind the IdP's access token, checked by the router before the handler runs. */
+export interface AuthenticatedRoute extends RouteBase {
+  readonly auth: { onRejected(reason: string): void };
+  handle(r: AuthenticatedRequest): Promise<void> | void;
+}
+
+export type Route = PublicRoute | AuthenticatedRoute;
+
+export interface RequestHandlerOptions {
+  log: Logger;
+  metrics: Metrics;
+  isDraining?: () => boolean;
+  clientIp?: (req: IncomingMessage) => string;
+  /** The shared pre-handler of authenticated routes: the identity, or the 401/503 to answer with. */
+  authenticate?: (req: IncomingMessage, ip: string, onRejected: (reason: string) => void) => Promise<Identity>;
 }
 
 /** A route for one exact path. */
@@ -37,7 +65,8 @@ export const pattern = (re: RegExp) => (candidate: string) => {
  * Everything a request can do ends here: a route's answer, or 400/404/405/413 for the client's
  * faults (debug log), or 500 for our own bugs (error log). Nothing thrown escapes to the server.
  */
-export function createRequestHandler(routes: readonly Route[], log: Logger, metrics: Metrics, isDraining: () => boolean = () => false) {
+export function createRequestHandler(routes: readonly Route[], options: RequestHandlerOptions) {
+  const { log, metrics, isDraining = () => false } = options;
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<string> => {
     const target = requestTarget(req);
     if (!target) throw new HttpError(400, 'bad-request', 'the request target does not parse');
@@ -54,7 +83,15 @@ export function createRequestHandler(routes: readonly Route[], log: Logger, metr
       if (route.refusedWhileDraining && isDraining()) {
         throw new HttpError(503, 'server-shutdown', 'the server is restarting', { 'retry-after': '2' });
       }
-      await route.handle({ req, res, method, path: target.path, params });
+      const request: RouteRequest = { req, res, method, path: target.path, params };
+      if (route.auth) {
+        if (!options.authenticate) throw new Error(`route ${route.name} needs authentication, and this handler has none`);
+        const ip = options.clientIp?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+        const identity = await options.authenticate(req, ip, (reason) => route.auth.onRejected(reason));
+        await route.handle({ ...request, identity, ip });
+      } else {
+        await route.handle(request);
+      }
       return route.name;
     }
     throw new HttpError(404, 'not-found', 'no such endpoint');

@@ -1,23 +1,21 @@
 import type { IceServersResponse } from '../../../../shared/protocol/index.js';
 import type { KeyedRateLimiter } from '../../rateLimit.js';
 import { randomId } from '../../roomTokens.js';
-import { authenticate } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { HttpError, sendJson } from '../respond.js';
-import { exact, type Route } from '../router.js';
+import { exact, type AuthenticatedRoute } from '../router.js';
 
 /**
  * Fresh TURN credentials for "Check my network", without a room: the check probes STUN and each
  * TURN transport itself. The id in the username is a random check session id (no room, no peer).
  */
-export const iceServersRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Route => ({
+export const iceServersRoute = (ctx: AppContext, limiter: KeyedRateLimiter): AuthenticatedRoute => ({
   name: 'ice-servers',
   method: 'POST',
   match: exact('/v1/ice-servers'),
   refusedWhileDraining: true,
-  async handle({ req, res }) {
-    const ip = ctx.clientIp(req);
-    const identity = await authenticate(ctx, req, ip, () => ctx.metrics.rejections.inc({ reason: 'unauthorized' }));
+  auth: { onRejected: () => ctx.metrics.rejections.inc({ reason: 'unauthorized' }) },
+  async handle({ res, identity, ip }) {
     if (!limiter.take(identity.sub)) {
       ctx.audit('ice-servers.denied', { ip, sub: identity.sub, reason: 'rate-limited' });
       ctx.metrics.rejections.inc({ reason: 'rate-limited' });

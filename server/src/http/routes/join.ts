@@ -1,21 +1,16 @@
-import type { IncomingMessage } from 'node:http';
 import { RoomId, type JoinResponse } from '../../../../shared/protocol/index.js';
 import type { KeyedRateLimiter } from '../../rateLimit.js';
 import { randomId } from '../../roomTokens.js';
-import { authenticate } from '../auth.js';
 import { signalingUrlOf, type AppContext } from '../context.js';
 import { decodeSegment } from '../request.js';
 import { HttpError, sendJson } from '../respond.js';
-import { pattern, type Route } from '../router.js';
+import type { Identity } from '../../identity.js';
+import { pattern, type AuthenticatedRoute } from '../router.js';
 
-/** Authenticates, applies rate limit, room policy and room size, and issues a room token with ICE servers. */
-async function join(ctx: AppContext, limiter: KeyedRateLimiter, req: IncomingMessage, roomParam: string): Promise<JoinResponse> {
+/** For an authenticated user: applies rate limit, room policy and room size, and issues a room token with ICE servers. */
+async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
   const { metrics, audit, config } = ctx;
-  const decoded = decodeSegment(roomParam);
-  if (decoded === null) throw new HttpError(400, 'invalid-room', 'the room ID is not valid percent-encoding');
-  const ip = ctx.clientIp(req);
-  const identity = await authenticate(ctx, req, ip, (reason) => metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` }));
-  const room = RoomId.safeParse(decoded);
+  const room = RoomId.safeParse(decodeSegment(roomParam));
   if (!room.success) {
     throw new HttpError(400, 'invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
   }
@@ -54,13 +49,22 @@ async function join(ctx: AppContext, limiter: KeyedRateLimiter, req: IncomingMes
   };
 }
 
+const roomJoinPath = pattern(/^\/v1\/rooms\/([^/]{1,200})\/join$/);
+
 /** POST /v1/rooms/{room}/join */
-export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Route => ({
+export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): AuthenticatedRoute => ({
   name: 'join',
   method: 'POST',
-  match: pattern(/^\/v1\/rooms\/([^/]{1,200})\/join$/),
+  // A room segment that is not even valid percent-encoding is refused before authentication: it is
+  // the request's fault whoever sends it.
+  match: (path) => {
+    const params = roomJoinPath(path);
+    if (params && decodeSegment(params[0]!) === null) throw new HttpError(400, 'invalid-room', 'the room ID is not valid percent-encoding');
+    return params;
+  },
   refusedWhileDraining: true,
-  async handle({ req, res, params }) {
-    sendJson(res, 200, await join(ctx, limiter, req, params[0]!));
+  auth: { onRejected: (reason) => ctx.metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` }) },
+  async handle({ res, params, identity, ip }) {
+    sendJson(res, 200, await join(ctx, limiter, identity, ip, params[0]!));
   },
 });
