@@ -16,8 +16,8 @@ import type { Metrics } from './metrics.js';
 import { SenderLimits } from './hubLimits.js';
 import { attachPeer, peerLogFields, peerOf, RoomDirectory, stablePeerId, type Peer } from './hubPeer.js';
 import { MemoryReplayStore, type ReplayStore } from './replayStore.js';
-import { RoomTokenGate } from './roomTokenGate.js';
-import { randomId, type RoomTokens } from './roomTokens.js';
+import { RoomTokenGate } from './RoomTokenGate.js';
+import { randomId, type RoomTokens } from './RoomTokens.js';
 
 export interface IssuedIce {
   iceServers: IceServer[];

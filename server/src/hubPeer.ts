@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { TokenBucket } from './rateLimit.js';
-import type { RoomTokenClaims } from './roomTokens.js';
+import type { RoomTokenClaims } from './RoomTokens.js';
 
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'kicked';
 

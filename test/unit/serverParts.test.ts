@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { KeyedRateLimiter, TokenBucket } from '../../server/src/rateLimit.js';
-import { RoomTokenError, RoomTokens } from '../../server/src/roomTokens.js';
+import { RoomTokenError, RoomTokens } from '../../server/src/RoomTokens.js';
 import { MemoryReplayStore } from '../../server/src/replayStore.js';
-import { RoomPolicy } from '../../server/src/roomPolicy.js';
+import { RoomPolicy } from '../../server/src/RoomPolicy.js';
 import { ConfigError, loadConfig, parseConfig } from '../../server/src/config.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import type { TokenVerifier } from '../identity.js';
 import type { Metrics } from '../metrics.js';
-import type { RoomPolicy } from '../roomPolicy.js';
-import type { RoomTokens } from '../roomTokens.js';
+import type { RoomPolicy } from '../RoomPolicy.js';
+import type { RoomTokens } from '../RoomTokens.js';
 import type { IssuedIce, SignalingHub } from '../SignalingHub.js';
 
 export type Audit = (event: string, fields: Record<string, unknown>) => void;

@@ -1,6 +1,6 @@
 import type { IceServersResponse } from '../../../../shared/protocol/index.js';
 import type { KeyedRateLimiter } from '../../rateLimit.js';
-import { randomId } from '../../roomTokens.js';
+import { randomId } from '../../RoomTokens.js';
 import type { AppContext } from '../context.js';
 import { HttpError, sendJson } from '../respond.js';
 import { exact, type AuthenticatedRoute } from '../router.js';

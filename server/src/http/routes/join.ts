@@ -1,6 +1,6 @@
 import { RoomId, type JoinResponse } from '../../../../shared/protocol/index.js';
 import type { KeyedRateLimiter } from '../../rateLimit.js';
-import { randomId } from '../../roomTokens.js';
+import { randomId } from '../../RoomTokens.js';
 import { signalingUrlOf, type AppContext } from '../context.js';
 import { decodeSegment } from '../request.js';
 import { HttpError, sendJson } from '../respond.js';

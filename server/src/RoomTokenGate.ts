@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ErrorCode } from '../../shared/protocol/index.js';
 import type { Metrics } from './metrics.js';
 import type { ReplayStore } from './replayStore.js';
-import { RoomTokenError, type RoomTokenClaims, type RoomTokens } from './roomTokens.js';
+import { RoomTokenError, type RoomTokenClaims, type RoomTokens } from './RoomTokens.js';
 
 export interface Refusal {
   code: ErrorCode;
