@@ -1,16 +1,16 @@
-// Import boundaries between runtimes are data here (and each layer's tsconfig has only its runtime's types).
+// Import boundaries between runtimes are data here: each layer has an allowlist of what it may import,
+// checked on every import form by eslint-local/importPatterns.js (and each layer's tsconfig has only
+// its runtime's types). Test, dev, bench and script code may import anything.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import local from './eslint-local/importPatterns.js';
 
-const OTHER_FOLDERS = (...names) => ({
-  regex: `(^|/)(${names.join('|')})/`,
-  message: `this layer may not import from ${names.join(', ')}`,
+const SHARED = '~/shared/**';
+const importPatterns = (layer, allow) => ({
+  plugins: { local },
+  rules: { 'local/import-patterns': ['error', { layer, allow }] },
 });
-const NODE_BUILTINS = {
-  regex: '^(node:|electron$|electron/|fs$|path$|os$|child_process$|crypto$|net$|http$|https$|ws$|pino$)',
-  message: 'this layer runs without Node or Electron',
-};
 
 export default tseslint.config(
   {
@@ -30,33 +30,36 @@ export default tseslint.config(
   {
     files: ['shared/**/*.ts'],
     languageOptions: { globals: {} },
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { regex: '^(?!zod$|\\.{1,2}/)', message: 'shared/ is pure: it imports only zod and other shared modules' },
-          OTHER_FOLDERS('server', 'renderer', 'electron', 'dev', 'test', 'bench', 'scripts'),
-        ],
-      }],
-    },
+    // Pure TypeScript: runs in every layer, the renderer and the preload included.
+    ...importPatterns('shared/', [SHARED, 'zod']),
+  },
+  {
+    // The preload's one view of the contract: it must stay free of zod and of anything zod-laden.
+    files: ['shared/ipc/channels.ts'],
+    ...importPatterns('shared/ipc/channels.ts', []),
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [NODE_BUILTINS, OTHER_FOLDERS('server', 'electron', 'dev', 'test', 'bench', 'scripts')] }],
-    },
+    ...importPatterns('renderer/', ['~/renderer/**', SHARED, 'react', 'react/jsx-runtime', 'react-dom', 'react-dom/client', 'zustand', 'zustand/*']),
+  },
+  {
+    // Runs in the sandboxed page before it: Electron's renderer-side IPC and the channel names, nothing else.
+    files: ['electron/preload/**/*.ts'],
+    languageOptions: { globals: {} },
+    ...importPatterns('electron/preload/', [
+      '~/electron/preload/**',
+      '~/shared/ipc/channels.{js,ts}',
+      { module: 'electron', names: ['contextBridge', 'ipcRenderer', 'IpcRendererEvent'] },
+    ]),
+  },
+  {
+    files: ['electron/main/**/*.ts'],
+    ...importPatterns('electron/main/', ['~/electron/main/**', SHARED, '#node', 'electron', 'openid-client', 'jose', 'zod']),
   },
   {
     files: ['server/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [OTHER_FOLDERS('renderer', 'electron', 'dev', 'test', 'bench', 'scripts'), { regex: '^electron', message: 'the server does not use Electron' }] }],
-    },
-  },
-  {
-    files: ['electron/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [OTHER_FOLDERS('renderer', 'server', 'dev', 'test', 'bench', 'scripts')] }],
-    },
+    ...importPatterns('server/', ['~/server/**', SHARED, '#node', 'ws', 'pino', 'prom-client', 'zod', 'jose']),
   },
   {
     files: ['dev/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],

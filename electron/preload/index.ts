@@ -1,7 +1,9 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_CHANNELS, type DesktopApi } from '../../shared/ipc/desktopApi.js';
+import { IPC_CHANNELS } from '../../shared/ipc/channels.js';
 
 // One function per call, written out: the renderer never gets a generic invoke or raw ipcRenderer.
+// Arguments pass through as given: main validates every one of them (the page is not trusted), so
+// the preload needs neither zod nor the contract's types. A type test holds this object to DesktopApi.
 function subscribe<T>(channel: string, callback: (value: T) => void): () => void {
   const listener = (_event: IpcRendererEvent, value: T) => callback(value);
   ipcRenderer.on(channel, listener);
@@ -10,26 +12,29 @@ function subscribe<T>(channel: string, callback: (value: T) => void): () => void
   };
 }
 
-const api: DesktopApi = {
+const api = {
   appInfo: () => ipcRenderer.invoke(IPC_CHANNELS.appInfo),
   getState: () => ipcRenderer.invoke(IPC_CHANNELS.getState),
-  setServer: (url) => ipcRenderer.invoke(IPC_CHANNELS.setServer, url),
-  forgetServer: (origin) => ipcRenderer.invoke(IPC_CHANNELS.forgetServer, origin),
+  setServer: (url: string) => ipcRenderer.invoke(IPC_CHANNELS.setServer, url),
+  forgetServer: (origin: string) => ipcRenderer.invoke(IPC_CHANNELS.forgetServer, origin),
   signIn: () => ipcRenderer.invoke(IPC_CHANNELS.signIn),
   cancelSignIn: () => ipcRenderer.invoke(IPC_CHANNELS.cancelSignIn),
   signOut: () => ipcRenderer.invoke(IPC_CHANNELS.signOut),
-  resolveLink: (text) => ipcRenderer.invoke(IPC_CHANNELS.resolveLink, text),
-  joinRoom: (roomId) => ipcRenderer.invoke(IPC_CHANNELS.joinRoom, roomId),
+  resolveLink: (text: string) => ipcRenderer.invoke(IPC_CHANNELS.resolveLink, text),
+  joinRoom: (roomId: string) => ipcRenderer.invoke(IPC_CHANNELS.joinRoom, roomId),
   networkCheckConfig: () => ipcRenderer.invoke(IPC_CHANNELS.networkCheckConfig),
   takeJoinLinks: () => ipcRenderer.invoke(IPC_CHANNELS.takeJoinLinks),
-  setNetworkPolicy: (policy) => ipcRenderer.invoke(IPC_CHANNELS.setNetworkPolicy, policy),
-  rememberNetwork: (restrictive) => ipcRenderer.invoke(IPC_CHANNELS.rememberNetwork, restrictive),
+  setNetworkPolicy: (policy: string) => ipcRenderer.invoke(IPC_CHANNELS.setNetworkPolicy, policy),
+  rememberNetwork: (restrictive: boolean) => ipcRenderer.invoke(IPC_CHANNELS.rememberNetwork, restrictive),
   forgetNetworks: () => ipcRenderer.invoke(IPC_CHANNELS.forgetNetworks),
-  chooseScreenSource: (id) => ipcRenderer.invoke(IPC_CHANNELS.chooseScreenSource, id),
-  saveDiagnostics: (document, options) => ipcRenderer.invoke(IPC_CHANNELS.saveDiagnostics, document, options),
-  onStateChanged: (callback) => subscribe(IPC_CHANNELS.onStateChanged, callback),
-  onJoinLink: (callback) => subscribe(IPC_CHANNELS.onJoinLink, callback),
-  onScreenShareRequest: (callback) => subscribe(IPC_CHANNELS.onScreenShareRequest, callback),
+  chooseScreenSource: (id: string | null) => ipcRenderer.invoke(IPC_CHANNELS.chooseScreenSource, id),
+  saveDiagnostics: (document: unknown, options: unknown) => ipcRenderer.invoke(IPC_CHANNELS.saveDiagnostics, document, options),
+  onStateChanged: <T>(callback: (state: T) => void) => subscribe(IPC_CHANNELS.onStateChanged, callback),
+  onJoinLink: <T>(callback: (event: T) => void) => subscribe(IPC_CHANNELS.onJoinLink, callback),
+  onScreenShareRequest: <T>(callback: (sources: T) => void) => subscribe(IPC_CHANNELS.onScreenShareRequest, callback),
 };
+
+/** What `window.desktop` is in the Electron renderer; test/unit/layers.test.ts checks it against DesktopApi. */
+export type PreloadApi = typeof api;
 
 contextBridge.exposeInMainWorld('desktop', api);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DiagnosticsDocumentArg, SaveDiagnosticsOptions } from '../diagnostics/document.js';
 import { ClientConfig, JoinResponse } from '../protocol/http.js';
 import { IceServers } from '../protocol/ice.js';
+import { IPC_CHANNELS, type IpcMethod } from './channels.js';
 
 /** Versions the desktop shell reports (diagnostics, about box). */
 export const AppInfo = z.object({
@@ -187,30 +188,12 @@ export const DESKTOP_ARGS = {
   saveDiagnostics: z.tuple([DiagnosticsDocumentArg, SaveDiagnosticsOptions]),
 } as const satisfies Record<DesktopCall, z.ZodTuple>;
 
-/** IPC channel per call and event, so preload, main and the test bridge cannot disagree on names. */
-export const IPC_CHANNELS = {
-  appInfo: 'zerorange:app-info',
-  getState: 'zerorange:get-state',
-  setServer: 'zerorange:set-server',
-  forgetServer: 'zerorange:forget-server',
-  signIn: 'zerorange:sign-in',
-  cancelSignIn: 'zerorange:cancel-sign-in',
-  signOut: 'zerorange:sign-out',
-  resolveLink: 'zerorange:resolve-link',
-  joinRoom: 'zerorange:join-room',
-  networkCheckConfig: 'zerorange:network-check-config',
-  takeJoinLinks: 'zerorange:take-join-links',
-  setNetworkPolicy: 'zerorange:set-network-policy',
-  rememberNetwork: 'zerorange:remember-network',
-  forgetNetworks: 'zerorange:forget-networks',
-  chooseScreenSource: 'zerorange:choose-screen-source',
-  saveDiagnostics: 'zerorange:save-diagnostics',
-  onScreenShareRequest: 'zerorange:screen-share-request',
-  onStateChanged: 'zerorange:state-changed',
-  onJoinLink: 'zerorange:join-link',
-} as const satisfies Record<keyof DesktopApi, string>;
+// The channel names live in a zod-free module the preload can bundle; its keys must be the contract's.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type ChannelsMatchContract = Assert<SameKeys<IpcMethod, keyof DesktopApi>>;
 
 export const DESKTOP_CALLS = Object.keys(DESKTOP_ARGS) as DesktopCall[];
 export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink', 'onScreenShareRequest'] as const satisfies readonly DesktopEvent[];
 
-export { JoinResponse, SaveDiagnosticsOptions };
+export { IPC_CHANNELS, JoinResponse, SaveDiagnosticsOptions };
