@@ -44,6 +44,12 @@ export default tseslint.config(
     ...importPatterns('renderer/', ['~/renderer/**', SHARED, 'react', 'react/jsx-runtime', 'react-dom', 'react-dom/client', 'zustand', 'zustand/*']),
   },
   {
+    // The call domain sits below the app: it reports through its events and never reaches up into
+    // the store, the controllers or the UI (the store depends on the call layer, not the other way).
+    files: ['renderer/src/call/**/*.ts'],
+    ...importPatterns('renderer/src/call/', ['~/renderer/src/call/**', SHARED]),
+  },
+  {
     // Runs in the sandboxed page before it: Electron's renderer-side IPC and the channel names, nothing else.
     files: ['electron/preload/**/*.ts'],
     languageOptions: { globals: {} },

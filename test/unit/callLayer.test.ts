@@ -1,0 +1,34 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// Inside the renderer, the call domain is below the app: the store maps its events, never the other
+// way. The lint rule that says so, proved on every import form.
+const eslint = new ESLint();
+
+async function refusals(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`${code}\n`, { filePath });
+  const fatal = result!.messages.filter((m) => m.fatal);
+  if (fatal.length > 0) throw new Error(`probe does not parse: ${fatal[0]!.message}`);
+  return result!.messages.filter((m) => m.ruleId === 'local/import-patterns').map((m) => m.message);
+}
+
+describe('the call layer', () => {
+  it.each([
+    ['importing the store', 'renderer/src/call/x.ts', "import { useAppStore } from '../store/index.js'; useAppStore;"],
+    ['importing the store by type', 'renderer/src/call/x.ts', "import type { AppState } from '../store/index.js'; export type S = AppState;"],
+    ['importing the store lazily', 'renderer/src/call/stats/x.ts', "export const s = import('../../store/index.js');"],
+    ['importing a controller', 'renderer/src/call/x.ts', "export { callController } from '../controllers/index.js';"],
+    ['importing a component', 'renderer/src/call/x.ts', "import '../components/call/PeerTile.js';"],
+    ['importing the desktop bridge', 'renderer/src/call/x.ts', "import { windowDesktopApi } from '../desktop.js'; windowDesktopApi;"],
+  ])('refuses %s', async (_name, file, code) => {
+    expect((await refusals(file, code)).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['the call layer importing itself and shared', 'renderer/src/call/x.ts', "import './events.js'; import '../../../shared/protocol/index.js';"],
+    ['the store importing the call layer', 'renderer/src/store/x.ts', "import { CallEvent } from '../call/events.js'; CallEvent;"],
+    ['a controller importing both', 'renderer/src/controllers/x.ts', "import '../call/CallSession.js'; import '../store/index.js';"],
+  ])('allows %s', async (_name, file, code) => {
+    expect(await refusals(file, code)).toEqual([]);
+  });
+});
