@@ -1,6 +1,6 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { JoinResponse } from '../../../shared/protocol/index.js';
-import { DesktopError, createDesktopClient, windowDesktopApi, type DesktopClient } from '../desktop.js';
+import { DesktopError, desktopClient, type DesktopClient } from '../desktop.js';
 import { useAppStore } from '../store/index.js';
 import type { DeviceOption } from '../store/callSlice.js';
 import type { DiagnosticsFormat } from '../../../shared/diagnostics/document.js';
@@ -286,7 +286,7 @@ let instance: CallController | null = null;
 export function callController(): CallController {
   instance ??= new CallController({
     store: useAppStore,
-    desktop: createDesktopClient(windowDesktopApi),
+    desktop: desktopClient(),
     media: navigator.mediaDevices,
     RTCPeerConnection: window.RTCPeerConnection,
     WebSocket: window.WebSocket,

@@ -1,5 +1,5 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
-import { createDesktopClient, windowDesktopApi, type DesktopClient } from '../desktop.js';
+import { desktopClient, type DesktopClient } from '../desktop.js';
 import { withLead } from '../store/errors.js';
 import { useAppStore, type AppState } from '../store/index.js';
 import { runNetworkCheck, type NetworkCheckDeps } from './networkCheck.js';
@@ -94,7 +94,7 @@ let instance: NetworkCheckController | null = null;
 export function networkCheckController(): NetworkCheckController {
   instance ??= new NetworkCheckController({
     store: useAppStore,
-    desktop: createDesktopClient(windowDesktopApi),
+    desktop: desktopClient(),
     RTCPeerConnection: window.RTCPeerConnection,
     WebSocket: window.WebSocket,
     fetch: (input, init) => window.fetch(input, init),
