@@ -2,6 +2,7 @@ import { build } from 'esbuild';
 import { ESLint } from 'eslint';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { PreloadApi } from '../../electron/preload/index.js';
 import { DESKTOP_ARGS, DESKTOP_CALLS, DESKTOP_EVENTS, IPC_CHANNELS, type DesktopApi } from '../../shared/ipc/desktopApi.js';
@@ -119,7 +120,7 @@ async function bundlePreload() {
   });
 }
 
-describe('the preload', () => {
+describe('the preload', { timeout: 60_000 }, () => {
   it('bundles to a few kilobytes, without zod or the contract', async () => {
     const result = await bundlePreload();
     const bundle = result.outputFiles[0]!;
@@ -171,5 +172,49 @@ describe('the preload', () => {
   it('exposes exactly the contract, by type', () => {
     expectTypeOf<keyof PreloadApi>().toEqualTypeOf<keyof DesktopApi>();
     expectTypeOf<PreloadApi>().toExtend<DesktopApi>();
+  });
+});
+
+const rendererConfig = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'renderer/tsconfig.json'), {}, {
+  ...ts.sys,
+  onUnRecoverableConfigFileDiagnostic: () => undefined,
+})!;
+// Library and package declarations are parsed once for all probes.
+const parsedFiles = new Map<string, ts.SourceFile | undefined>();
+
+/** Type-checks one renderer file written here, with renderer/tsconfig.json's options; returns its errors. */
+function rendererTypeErrors(code: string): string[] {
+  // Checked alone, not as a build: shared/ comes in as source, so the root is the repository's.
+  const options = { ...rendererConfig.options, noEmit: true, composite: false, rootDir: ROOT };
+  const probe = path.join(ROOT, 'renderer/src/layerProbe.ts');
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists } = host;
+  host.fileExists = (file) => file === probe || fileExists(file);
+  host.getSourceFile = (file, language, ...rest) => {
+    if (file === probe) return ts.createSourceFile(file, code, language);
+    if (!parsedFiles.has(file)) parsedFiles.set(file, getSourceFile(file, language, ...rest));
+    return parsedFiles.get(file);
+  };
+  const program = ts.createProgram({ rootNames: [probe], options, host });
+  return ts.getPreEmitDiagnostics(program, program.getSourceFile(probe)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+}
+
+describe('the renderer type-checks without Node', { timeout: 60_000 }, () => {
+  const notAModule = /nodeOnly\.d\.ts' is not a module/;
+  const noNode = /Cannot find name '(node:fs|Buffer)'/;
+  it.each([
+    ['Electron by import()', "export async function f() { return await import('electron'); }", notAModule],
+    ['Electron by type', "export type W = import('electron').BrowserWindow;", notAModule],
+    ['Node types', "import type { readFile } from 'node:fs'; export type R = typeof readFile;", noNode],
+    ['a server package', "export type C = typeof import('prom-client');", notAModule],
+    ['a main-process package', "export type O = typeof import('openid-client');", notAModule],
+    ['Node globals', 'export const b = Buffer.from([]);', noNode],
+  ])('refuses %s', (_name, code, why) => {
+    const errors = rendererTypeErrors(code);
+    expect(errors.some((error) => why.test(error)), errors.join('\n')).toBe(true);
+  });
+
+  it('accepts what the renderer uses', () => {
+    expect(rendererTypeErrors("import { create } from 'zustand'; import type { DesktopApi } from '../../shared/ipc/desktopApi.js'; export const c = create; export type D = DesktopApi;")).toEqual([]);
   });
 });
