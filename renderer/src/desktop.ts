@@ -1,4 +1,4 @@
-import type { DesktopApi, DesktopErrorCode, Result } from '../../shared/ipc/desktopApi.js';
+import { DESKTOP_CALLS, DESKTOP_EVENTS, type DesktopApi, type DesktopErrorCode, type Result } from '../../shared/ipc/desktopApi.js';
 
 /**
  * The one module that touches `window.desktop`. Everything else gets a `DesktopClient`, whose calls
@@ -38,31 +38,28 @@ function windowBridge(): DesktopApi {
   return window.desktop!;
 }
 
+type AnyMethod = (...args: unknown[]) => unknown;
+
+/**
+ * One function per method of the contract (its lists of calls and events, so nothing here can miss
+ * one), each calling the same method of `target()`; calls go through `wrap`, subscriptions as they are.
+ */
+function forwardEach<T>(target: () => DesktopApi, wrap: (call: () => Promise<Result<unknown>>) => unknown): T {
+  const methods: Record<string, AnyMethod> = {};
+  const invoke = (name: keyof DesktopApi, args: unknown[]) => {
+    const api = target();
+    return (api[name] as AnyMethod).apply(api, args);
+  };
+  for (const call of DESKTOP_CALLS) methods[call] = (...args) => wrap(() => invoke(call, args) as Promise<Result<unknown>>);
+  for (const event of DESKTOP_EVENTS) methods[event] = (...args) => invoke(event, args);
+  return methods as T;
+}
+
 /**
  * `window.desktop`, looked up on every call: importing this module never fails, and a missing bridge
  * surfaces as a `bridge-missing` DesktopError where it is first used.
  */
-export const windowDesktopApi: DesktopApi = {
-  appInfo: () => windowBridge().appInfo(),
-  getState: () => windowBridge().getState(),
-  setServer: (url) => windowBridge().setServer(url),
-  forgetServer: (origin) => windowBridge().forgetServer(origin),
-  signIn: () => windowBridge().signIn(),
-  cancelSignIn: () => windowBridge().cancelSignIn(),
-  signOut: () => windowBridge().signOut(),
-  resolveLink: (text) => windowBridge().resolveLink(text),
-  joinRoom: (roomId) => windowBridge().joinRoom(roomId),
-  networkCheckConfig: () => windowBridge().networkCheckConfig(),
-  takeJoinLinks: () => windowBridge().takeJoinLinks(),
-  setNetworkPolicy: (policy) => windowBridge().setNetworkPolicy(policy),
-  rememberNetwork: (restrictive) => windowBridge().rememberNetwork(restrictive),
-  forgetNetworks: () => windowBridge().forgetNetworks(),
-  chooseScreenSource: (id) => windowBridge().chooseScreenSource(id),
-  saveDiagnostics: (document, options) => windowBridge().saveDiagnostics(document, options),
-  onScreenShareRequest: (callback) => windowBridge().onScreenShareRequest(callback),
-  onStateChanged: (callback) => windowBridge().onStateChanged(callback),
-  onJoinLink: (callback) => windowBridge().onJoinLink(callback),
-};
+export const windowDesktopApi: DesktopApi = forwardEach(windowBridge, (call) => call());
 
 /** Turns a call's `Result` into its value, or throws a DesktopError (IPC failures included). */
 export async function unwrap<T>(call: () => Promise<Result<T>>): Promise<T> {
@@ -90,25 +87,13 @@ type Unwrapped<F> = F extends (...args: infer A) => Promise<Result<infer T>> ? (
 export type DesktopClient = { [K in keyof DesktopApi]: Unwrapped<DesktopApi[K]> };
 
 export function createDesktopClient(api: DesktopApi): DesktopClient {
-  return {
-    appInfo: () => unwrap(() => api.appInfo()),
-    getState: () => unwrap(() => api.getState()),
-    setServer: (url) => unwrap(() => api.setServer(url)),
-    forgetServer: (origin) => unwrap(() => api.forgetServer(origin)),
-    signIn: () => unwrap(() => api.signIn()),
-    cancelSignIn: () => unwrap(() => api.cancelSignIn()),
-    signOut: () => unwrap(() => api.signOut()),
-    resolveLink: (text) => unwrap(() => api.resolveLink(text)),
-    joinRoom: (roomId) => unwrap(() => api.joinRoom(roomId)),
-    networkCheckConfig: () => unwrap(() => api.networkCheckConfig()),
-    takeJoinLinks: () => unwrap(() => api.takeJoinLinks()),
-    setNetworkPolicy: (policy) => unwrap(() => api.setNetworkPolicy(policy)),
-    rememberNetwork: (restrictive) => unwrap(() => api.rememberNetwork(restrictive)),
-    forgetNetworks: () => unwrap(() => api.forgetNetworks()),
-    chooseScreenSource: (id) => unwrap(() => api.chooseScreenSource(id)),
-    saveDiagnostics: (document, options) => unwrap(() => api.saveDiagnostics(document, options)),
-    onScreenShareRequest: (callback) => api.onScreenShareRequest(callback),
-    onStateChanged: (callback) => api.onStateChanged(callback),
-    onJoinLink: (callback) => api.onJoinLink(callback),
-  };
+  return forwardEach(() => api, unwrap);
+}
+
+let client: DesktopClient | null = null;
+
+/** The app's one client, on `window.desktop` (created on first use, so importing this never fails). */
+export function desktopClient(): DesktopClient {
+  client ??= createDesktopClient(windowDesktopApi);
+  return client;
 }

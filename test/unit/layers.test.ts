@@ -2,9 +2,10 @@ import { build } from 'esbuild';
 import { ESLint } from 'eslint';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { PreloadApi } from '../../electron/preload/index.js';
-import type { DesktopApi } from '../../shared/ipc/desktopApi.js';
+import { DESKTOP_ARGS, DESKTOP_CALLS, DESKTOP_EVENTS, IPC_CHANNELS, type DesktopApi } from '../../shared/ipc/desktopApi.js';
 
 // The lint config is the written-down import graph; these cases prove it bites, on every import form.
 const eslint = new ESLint();
@@ -55,7 +56,7 @@ describe('layer boundaries refuse', () => {
     ['preload importing the main service', 'electron/preload/index.ts', "import { createDesktopService } from '../main/desktopService.js'; createDesktopService;"],
     ['preload importing zod', 'electron/preload/index.ts', "import { z } from 'zod'; z;"],
     ['preload importing the zod-laden contract', 'electron/preload/index.ts', "import { DESKTOP_ARGS } from '../../shared/ipc/desktopApi.js'; DESKTOP_ARGS;"],
-    ['preload importing the contract by type', 'electron/preload/index.ts', "import type { DesktopApi } from '../../shared/ipc/desktopApi.js'; export type A = DesktopApi;"],
+    ['preload importing the contract by type', 'electron/preload/index.ts', "import { DESKTOP_ARGS, DESKTOP_CALLS, DESKTOP_EVENTS, IPC_CHANNELS, type DesktopApi } from '../../shared/ipc/desktopApi.js'; export type A = DesktopApi;"],
     ['preload importing main-side Electron', 'electron/preload/index.ts', "import { ipcRenderer, shell } from 'electron'; ipcRenderer; shell;"],
     ['preload importing all of Electron', 'electron/preload/index.ts', "import * as electron from 'electron'; electron;"],
     ['preload loading Electron with import()', 'electron/preload/index.ts', "export const e = import('electron');"],
@@ -102,33 +103,118 @@ describe('layer boundaries allow', () => {
   });
 });
 
-describe('the preload', () => {
+/** The preload as `npm run build:preload` bundles it, in memory. */
+async function bundlePreload() {
+  const script = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).scripts['build:preload'] as string;
+  expect(script).toContain('electron/preload/index.ts --bundle --platform=node --format=cjs --external:electron ');
+  return build({
+    absWorkingDir: ROOT,
+    entryPoints: ['electron/preload/index.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    external: ['electron'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+}
+
+describe('the preload', { timeout: 60_000 }, () => {
   it('bundles to a few kilobytes, without zod or the contract', async () => {
-    // The options of `npm run build:preload`, in memory.
-    const script = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).scripts['build:preload'] as string;
-    expect(script).toContain('electron/preload/index.ts --bundle --platform=node --format=cjs --external:electron ');
-    const result = await build({
-      absWorkingDir: ROOT,
-      entryPoints: ['electron/preload/index.ts'],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      external: ['electron'],
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await bundlePreload();
     const bundle = result.outputFiles[0]!;
     expect(bundle.contents.byteLength).toBeLessThan(10 * 1024);
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs.filter((input) => input.includes('node_modules'))).toEqual([]);
     expect(inputs.sort()).toEqual(['electron/preload/index.ts', 'shared/ipc/channels.ts']);
     expect(bundle.text).not.toMatch(/zod/i);
-    expect(bundle.text).toContain("require(\"electron\")");
   });
 
-  it('exposes exactly the contract', () => {
+  it('exposes one function per method of the contract, each on its own channel', async () => {
+    const bundle = (await bundlePreload()).outputFiles[0]!.text;
+    const invoked: unknown[][] = [];
+    const listeners = new Map<string, (event: unknown, value: unknown) => void>();
+    const exposed: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
+    const electron = {
+      contextBridge: { exposeInMainWorld: (key: string, api: Record<string, (...args: unknown[]) => unknown>) => (exposed[key] = api) },
+      ipcRenderer: {
+        invoke: async (...args: unknown[]) => invoked.push(args),
+        on: (channel: string, listener: (event: unknown, value: unknown) => void) => listeners.set(channel, listener),
+        removeListener: (channel: string, listener: unknown) => listeners.get(channel) === listener && listeners.delete(channel),
+      },
+    };
+    // The sandboxed preload's require gives it Electron and nothing else.
+    const preloadRequire = (id: string) => {
+      if (id !== 'electron') throw new Error(`the preload required ${id}`);
+      return electron;
+    };
+    new Function('require', 'module', 'exports', bundle)(preloadRequire, { exports: {} }, {});
+    const desktop = exposed.desktop!;
+    expect(Object.keys(exposed)).toEqual(['desktop']);
+    expect(Object.keys(desktop).sort()).toEqual([...DESKTOP_CALLS, ...DESKTOP_EVENTS].sort());
+    for (const call of DESKTOP_CALLS) {
+      invoked.length = 0;
+      const args = DESKTOP_ARGS[call].def.items.map((_, i) => `arg${i}`);
+      await desktop[call]!(...args);
+      expect(invoked, call).toEqual([[IPC_CHANNELS[call], ...args]]);
+    }
+    for (const event of DESKTOP_EVENTS) {
+      const received: unknown[] = [];
+      const unsubscribe = desktop[event]!((value: unknown) => received.push(value)) as () => void;
+      listeners.get(IPC_CHANNELS[event])!({ sender: 'main' }, { from: event });
+      expect(received, event).toEqual([{ from: event }]);
+      unsubscribe();
+      expect(listeners.has(IPC_CHANNELS[event]), event).toBe(false);
+    }
+  });
+
+  it('exposes exactly the contract, by type', () => {
     expectTypeOf<keyof PreloadApi>().toEqualTypeOf<keyof DesktopApi>();
     expectTypeOf<PreloadApi>().toExtend<DesktopApi>();
+  });
+});
+
+const rendererConfig = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'renderer/tsconfig.json'), {}, {
+  ...ts.sys,
+  onUnRecoverableConfigFileDiagnostic: () => undefined,
+})!;
+// Library and package declarations are parsed once for all probes.
+const parsedFiles = new Map<string, ts.SourceFile | undefined>();
+
+/** Type-checks one renderer file written here, with renderer/tsconfig.json's options; returns its errors. */
+function rendererTypeErrors(code: string): string[] {
+  // Checked alone, not as a build: shared/ comes in as source, so the root is the repository's.
+  const options = { ...rendererConfig.options, noEmit: true, composite: false, rootDir: ROOT };
+  const probe = path.join(ROOT, 'renderer/src/layerProbe.ts');
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists } = host;
+  host.fileExists = (file) => file === probe || fileExists(file);
+  host.getSourceFile = (file, language, ...rest) => {
+    if (file === probe) return ts.createSourceFile(file, code, language);
+    if (!parsedFiles.has(file)) parsedFiles.set(file, getSourceFile(file, language, ...rest));
+    return parsedFiles.get(file);
+  };
+  const program = ts.createProgram({ rootNames: [probe], options, host });
+  return ts.getPreEmitDiagnostics(program, program.getSourceFile(probe)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' '));
+}
+
+describe('the renderer type-checks without Node', { timeout: 60_000 }, () => {
+  const notAModule = /nodeOnly\.d\.ts' is not a module/;
+  const noNode = /Cannot find name '(node:fs|Buffer)'/;
+  it.each([
+    ['Electron by import()', "export async function f() { return await import('electron'); }", notAModule],
+    ['Electron by type', "export type W = import('electron').BrowserWindow;", notAModule],
+    ['Node types', "import type { readFile } from 'node:fs'; export type R = typeof readFile;", noNode],
+    ['a server package', "export type C = typeof import('prom-client');", notAModule],
+    ['a main-process package', "export type O = typeof import('openid-client');", notAModule],
+    ['Node globals', 'export const b = Buffer.from([]);', noNode],
+  ])('refuses %s', (_name, code, why) => {
+    const errors = rendererTypeErrors(code);
+    expect(errors.some((error) => why.test(error)), errors.join('\n')).toBe(true);
+  });
+
+  it('accepts what the renderer uses', () => {
+    expect(rendererTypeErrors("import { create } from 'zustand'; import type { DesktopApi } from '../../shared/ipc/desktopApi.js'; export const c = create; export type D = DesktopApi;")).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { CallMemory } from '../call/CallMemory.js';
-import { createDesktopClient, windowDesktopApi } from '../desktop.js';
+import { desktopClient } from '../desktop.js';
 import { bindCall, roomTokenSource, useAppStore } from '../store/index.js';
 import { CallController } from './CallController.js';
 import { NetworkCheckController } from './NetworkCheckController.js';
@@ -17,7 +17,7 @@ export function callController(): CallController {
   if (call) return call;
   call = new CallController({
     app: useAppStore,
-    desktop: createDesktopClient(windowDesktopApi),
+    desktop: desktopClient(),
     tokens: roomTokenSource,
     media: navigator.mediaDevices,
     RTCPeerConnection: window.RTCPeerConnection,
@@ -33,7 +33,7 @@ export function callController(): CallController {
 export function networkCheckController(): NetworkCheckController {
   check ??= new NetworkCheckController({
     store: useAppStore,
-    desktop: createDesktopClient(windowDesktopApi),
+    desktop: desktopClient(),
     RTCPeerConnection: window.RTCPeerConnection,
     WebSocket: window.WebSocket,
     fetch: (input, init) => window.fetch(input, init),

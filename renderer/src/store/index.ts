@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { DesktopApi } from '../../../shared/ipc/desktopApi.js';
 import { RoomTokenSource } from '../call/RoomTokenSource.js';
-import { createDesktopClient, windowDesktopApi } from '../desktop.js';
+import { createDesktopClient, desktopClient, type DesktopClient } from '../desktop.js';
 import { createCallSlice, initialCallState } from './callSlice.js';
 import { createNetworkCheckSlice, initialNetworkCheckState } from './networkCheckSlice.js';
 import { createRoomSlice, initialRoomState } from './roomSlice.js';
@@ -19,11 +19,10 @@ export interface AppStoreOptions {
 }
 
 // Slices are combined here, and only here would middleware go (none is needed yet).
-function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCreator<AppState> {
-  const client = createDesktopClient(desktop);
+function appState(desktop: DesktopClient, options: AppStoreOptions = {}): SliceCreator<AppState> {
   const deps: StoreDeps = {
-    desktop: client,
-    roomTokens: options.roomTokens ?? new RoomTokenSource({ fetch: (roomId) => client.joinRoom(roomId) }),
+    desktop,
+    roomTokens: options.roomTokens ?? new RoomTokenSource({ fetch: (roomId) => desktop.joinRoom(roomId) }),
     // generateRoomId always passes a fresh ArrayBuffer-backed array; the DOM typing wants to be told.
     fillRandom: options.fillRandom ?? ((bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>)),
     ...(options.storage ? { storage: options.storage } : {}),
@@ -38,16 +37,16 @@ function appState(desktop: DesktopApi, options: AppStoreOptions = {}): SliceCrea
 
 /** A store talking to the given bridge: what tests use, with a fake one. */
 export function createAppStore(desktop: DesktopApi, options?: AppStoreOptions) {
-  return createStore<AppState>()(appState(desktop, options));
+  return createStore<AppState>()(appState(createDesktopClient(desktop), options));
 }
 export type AppStore = ReturnType<typeof createAppStore>;
 
 /** The window's room tokens: the room slice fetches the pre-join's, the call controller takes them. */
-export const roomTokenSource = new RoomTokenSource({ fetch: (roomId) => createDesktopClient(windowDesktopApi).joinRoom(roomId) });
+export const roomTokenSource = new RoomTokenSource({ fetch: (roomId) => desktopClient().joinRoom(roomId) });
 
 /** The app's store, on `window.desktop`. React reads it through selectors; other code uses getState(). */
 export const useAppStore = create<AppState>()(
-  appState(windowDesktopApi, { roomTokens: roomTokenSource, ...(typeof sessionStorage === 'undefined' ? {} : { storage: sessionStorage }) }),
+  appState(desktopClient(), { roomTokens: roomTokenSource, ...(typeof sessionStorage === 'undefined' ? {} : { storage: sessionStorage }) }),
 );
 
 /** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */
