@@ -13,25 +13,19 @@ import type {
   Result,
   ScreenSource,
 } from '../../shared/ipc/desktopApi.js';
-import { formatJoinLink, parseJoinLink, parseServerOrigin, type JoinLink } from '../../shared/links.js';
+import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
 import { IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/authSession.js';
 import { AuthError } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
 import { DiagnosticsSaveError, saveDiagnosticsFile, type SaveDialog } from './diagnosticsFile.js';
-import { JoinLinkInbox } from './JoinLinkInbox.js';
+import { JoinLinkHandover, type IncomingLink } from './JoinLinkHandover.js';
+import type { JoinLinkInbox } from './JoinLinkInbox.js';
 import { NetworkRecords } from './networkRecords.js';
 import { ScreenShareBroker } from './ScreenShareBroker.js';
 import { ServerConnection } from './ServerConnection.js';
 import { ServiceError } from './ServiceError.js';
 import { loadSettings, saveSettings } from './settingsFile.js';
-
-/** A link as the OS handed it over (or as main put it back for a page that reloads). */
-export interface IncomingLink {
-  raw: string;
-  /** The user already confirmed this link's server and asked to join. */
-  confirmed?: boolean;
-}
 
 export interface DesktopServiceDeps {
   appInfo: () => AppInfo;
@@ -96,15 +90,16 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
   const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set() };
   const screenShare = new ScreenShareBroker({ offer: (sources) => emit('screen-share', sources) });
-  const inbox = deps.links ?? new JoinLinkInbox<IncomingLink>();
+  const links = new JoinLinkHandover({
+    rules,
+    isKnown: (origin) => settings.known.includes(origin),
+    send: (event) => emit('join-link', event),
+    ...(deps.links ? { inbox: deps.links } : {}),
+  });
   let connection: ServerConnection | null = null;
   let session: AuthSession | null = null;
   let unsubscribeSession: (() => void) | null = null;
   let ready: Promise<void> = Promise.resolve();
-  // The latest link to a server not yet trusted that a page was shown, and that link once the user
-  // connected to its server: a page reloaded for the new server's CSP carries on with it.
-  let offered: JoinLink | null = null;
-  let confirmed: JoinLink | null = null;
 
   function state(): DesktopState {
     return {
@@ -119,7 +114,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     };
   }
 
-  /** True when someone listened and none said it could not pass the payload on. */
+  /** True when at least one listener took the payload (one that could not pass it on returns false). */
   function emit<E extends keyof Events>(event: E, payload: Events[E]): boolean {
     let delivered = false;
     for (const cb of listeners[event]) if (cb(payload) !== false) delivered = true;
@@ -128,22 +123,12 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const emitState = () => emit('state', state());
   const save = () => saveSettings(settingsFile, settings);
 
-  function resolveIncoming({ raw, confirmed: userConfirmed }: IncomingLink): JoinLinkEvent {
-    const parsed = parseJoinLink(raw, rules);
-    if (!parsed.ok) return { ok: false, reason: parsed.reason };
-    const knownServer = settings.known.includes(parsed.link.server);
-    if (!knownServer) offered = parsed.link;
-    return { ok: true, link: { ...parsed.link, knownServer }, ...(userConfirmed ? { confirmed: true } : {}) };
-  }
-  inbox.connect((item) => emit('join-link', resolveIncoming(item)));
-
   async function connect(origin: string): Promise<void> {
     const next = await ServerConnection.connect(origin, { fetch: fetchImpl });
     unsubscribeSession?.();
     session?.dispose();
     connection = next;
-    confirmed = offered?.server === origin ? offered : null;
-    offered = null;
+    links.serverConnected(origin);
     session = new AuthSession({
       server: origin,
       config: next.config,
@@ -177,7 +162,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   async function joinRoom(roomId: string): Promise<JoinResponse> {
     const room = RoomId.safeParse(roomId);
     if (!room.success) throw new ServiceError('invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
-    confirmed = null; // the page is joining: nothing is left to carry on
+    links.joining();
     const joined = JoinResponse.safeParse(await postToServer(`/v1/rooms/${room.data}/join`));
     if (!joined.success) throw new ServiceError('server-error', 'the server sent an unexpected join response');
     return joined.data;
@@ -298,21 +283,16 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       }),
     requestScreenSource: (sources) => screenShare.request(sources),
     saveDiagnostics: (document, options) => run(() => saveDiagnostics(document, options)),
-    takeJoinLinks: () => run(() => inbox.take().map(resolveIncoming)),
+    takeJoinLinks: () => run(() => links.take()),
     subscribe(event, callback) {
       listeners[event].add(callback);
       return () => {
         listeners[event].delete(callback);
       };
     },
-    handleIncomingLink: (raw) => inbox.push({ raw }),
-    pageLeaving() {
-      inbox.pageLeaving();
-      if (confirmed) inbox.push({ raw: formatJoinLink(confirmed), confirmed: true });
-      confirmed = null;
-      offered = null; // its dialog goes with the page
-    },
-    pageCommitted: () => inbox.pageCommitted(),
+    handleIncomingLink: (raw) => links.incoming(raw),
+    pageLeaving: () => links.pageLeaving(),
+    pageCommitted: () => links.pageCommitted(),
     async dispose() {
       screenShare.cancel();
       unsubscribeSession?.();
