@@ -71,6 +71,10 @@ export class JoinLinkHandover {
     this.#inbox.pageCommitted();
   }
 
+  get pageIsLeaving(): boolean {
+    return this.#inbox.pageIsLeaving;
+  }
+
   #resolve({ raw, confirmed }: IncomingLink): JoinLinkEvent {
     const parsed = parseJoinLink(raw, this.#deps.rules);
     if (!parsed.ok) return { ok: false, reason: parsed.reason };

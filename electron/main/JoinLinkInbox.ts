@@ -45,6 +45,11 @@ export class JoinLinkInbox<T> {
     this.#phase = 'waiting';
   }
 
+  /** Between pageLeaving and the next pageCommitted: whatever the page asks now comes from a page going away. */
+  get pageIsLeaving(): boolean {
+    return this.#phase === 'leaving';
+  }
+
   get size(): number {
     return this.#held.length;
   }

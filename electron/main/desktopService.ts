@@ -252,6 +252,8 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     forgetServer: (origin) => run(() => forgetServer(origin)),
     signIn: () =>
       run(async () => {
+        // The old page may still run while main reloads it; the new page carries on any confirmed join.
+        if (links.pageIsLeaving) throw new ServiceError('busy', 'the window is reloading: the sign-in starts from the new page');
         await requireConnection().session.signIn();
         return state();
       }),

@@ -177,6 +177,8 @@ describe('join links in main', () => {
     await main.service.setServer(OTHER);
     main.service.pageLeaving();
     expect(await main.take()).toEqual([]); // not to the page that is going away
+    // Nor does that page start the sign-in: the new page does, so there are not two.
+    expect(await main.service.signIn()).toMatchObject({ ok: false, error: { code: 'busy' } });
     main.service.pageCommitted();
     expect(await main.take()).toEqual([{ ...linkTo('abc', OTHER, true), confirmed: true }]);
     // Once: another reload does not bring it back.
