@@ -1,28 +1,31 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { join } from 'node:path';
-import { NetworkPolicy } from '../../shared/ipc/desktopApi.js';
 import type {
   AppInfo,
   DesktopApi,
   DesktopCall,
   DesktopError,
-  DesktopErrorCode,
   DesktopState,
   JoinLinkEvent,
   JoinLinkResolution,
   NetworkCheckConfig,
   Result,
   ScreenSource,
-  ServerInfo,
 } from '../../shared/ipc/desktopApi.js';
-import { parseJoinLink, parseServerOrigin, type LinkRules } from '../../shared/links.js';
-import { ClientConfig, ErrorBody, IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
+import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
+import { IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/authSession.js';
 import { AuthError } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
 import { DiagnosticsSaveError, saveDiagnosticsFile, type SaveDialog } from './diagnosticsFile.js';
+import { JoinLinkHandover, type IncomingLink } from './JoinLinkHandover.js';
+import type { JoinLinkInbox } from './JoinLinkInbox.js';
 import { NetworkRecords } from './networkRecords.js';
+import { ScreenShareBroker } from './ScreenShareBroker.js';
+import { ServerConnection } from './ServerConnection.js';
+import { ServiceError } from './ServiceError.js';
+import { loadSettings, saveSettings } from './settingsFile.js';
 
 export interface DesktopServiceDeps {
   appInfo: () => AppInfo;
@@ -43,104 +46,92 @@ export interface DesktopServiceDeps {
   saveDialog?: SaveDialog;
   /** Where the save dialog starts (the Downloads folder). */
   downloadsDir?: string;
+  /** The inbox links from the OS wait in; main creates it before `ready` (macOS open-url comes early). */
+  links?: JoinLinkInbox<IncomingLink>;
+  /** Where problems that are not any call's failure are reported (a settings file moved aside). */
+  warn?: (message: string) => void;
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
 type Events = { state: DesktopState; 'join-link': JoinLinkEvent; 'screen-share': ScreenSource[] };
+/** A join-link listener returns false when it could not pass the link on; the link is then held. */
+type Listener<E extends keyof Events> = (payload: Events[E]) => unknown;
 
 export interface DesktopService extends Calls {
-  subscribe<E extends keyof Events>(event: E, callback: (payload: Events[E]) => void): () => void;
-  /** A link from the OS (argv, second instance, open-url): parsed here, queued until someone listens. */
+  subscribe<E extends keyof Events>(event: E, callback: Listener<E>): () => void;
+  /** A link from the OS (argv, second instance, open-url): held in the inbox until the page takes it. */
   handleIncomingLink(raw: string): void;
   /**
    * The page asked to share its screen: offers the sources to the renderer and resolves with the one
    * the user picked, or null (cancelled, another request under way, or no answer in a minute).
    */
   requestScreenSource(sources: ScreenSource[]): Promise<ScreenSource | null>;
+  /**
+   * The main window's page is going away (closed, crashed, reloading). A join the user confirmed
+   * on it and that is not done yet goes back into the inbox, for the next page to carry on.
+   */
+  pageLeaving(): void;
+  /** A new document committed in the main window: it may take the links held. */
+  pageCommitted(): void;
   dispose(): Promise<void>;
-}
-
-class ServiceError extends Error {
-  constructor(
-    readonly code: DesktopErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const HTTP_ERRORS: Record<number, DesktopErrorCode> = { 400: 'invalid-room', 401: 'not-signed-in', 403: 'forbidden', 409: 'room-full', 429: 'rate-limited' };
-
-interface Persisted {
-  current: string | null;
-  known: string[];
-  networkPolicy: NetworkPolicy;
 }
 
 /** Everything the renderer may ask of main, as plain async calls returning results. Tokens stay in here. */
 export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const fetchImpl = deps.fetch ?? fetch;
+  const warn = deps.warn ?? ((message: string) => console.warn(message));
   const rules = { allowInsecureLoopback: deps.allowInsecureLoopback, ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}) };
   mkdirSync(deps.userDataDir, { recursive: true });
   const store = createTokenStore({ safeStorage: deps.safeStorage, dir: join(deps.userDataDir, 'sessions'), platform: deps.platform });
   const settingsFile = join(deps.userDataDir, 'servers.json');
-  const persisted = loadPersisted(settingsFile, rules);
+  const loaded = loadSettings(settingsFile, rules);
+  if (loaded.keptCorruptAt) warn(`the settings file could not be read; starting with defaults, the old file is kept at ${loaded.keptCorruptAt}`);
+  const settings = loaded.settings;
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
-  const listeners: { [E in keyof Events]: Set<(p: Events[E]) => void> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set() };
-  let screenRequest: { sources: ScreenSource[]; resolve: (s: ScreenSource | null) => void; timer: ReturnType<typeof setTimeout> } | null = null;
-  const pendingLinks: JoinLinkEvent[] = [];
-  // Until the renderer has taken the queue once, links wait in it rather than go out unheard.
-  let linksTaken = false;
-  let server: ServerInfo | null = null;
+  const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set() };
+  const screenShare = new ScreenShareBroker({ offer: (sources) => emit('screen-share', sources) });
+  const links = new JoinLinkHandover({
+    rules,
+    isKnown: (origin) => settings.known.includes(origin),
+    send: (event) => emit('join-link', event),
+    ...(deps.links ? { inbox: deps.links } : {}),
+  });
+  let connection: ServerConnection | null = null;
   let session: AuthSession | null = null;
   let unsubscribeSession: (() => void) | null = null;
   let ready: Promise<void> = Promise.resolve();
 
   function state(): DesktopState {
     return {
-      server,
+      server: connection && { origin: connection.origin, config: connection.config },
       user: session?.user ?? null,
       signingIn: session?.signingIn ?? false,
       tokenStorage: store.mode,
       tokenStorageNote: store.note,
-      knownServers: [...persisted.known],
-      networkPolicy: persisted.networkPolicy,
+      knownServers: [...settings.known],
+      networkPolicy: settings.networkPolicy,
       restrictiveNetwork: networks.current().record?.restrictive ?? false,
     };
   }
 
-  function emit<E extends keyof Events>(event: E, payload: Events[E]): void {
-    for (const cb of listeners[event]) cb(payload);
+  /** True when at least one listener took the payload (one that could not pass it on returns false). */
+  function emit<E extends keyof Events>(event: E, payload: Events[E]): boolean {
+    let delivered = false;
+    for (const cb of listeners[event]) if (cb(payload) !== false) delivered = true;
+    return delivered;
   }
   const emitState = () => emit('state', state());
-
-  function save(): void {
-    const tmp = `${settingsFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(persisted, null, 2), { mode: 0o600 });
-    renameSync(tmp, settingsFile);
-  }
-
-  async function fetchClientConfig(origin: string): Promise<ClientConfig> {
-    let res: Response;
-    try {
-      res = await fetchImpl(`${origin}/v1/client-config`, { signal: AbortSignal.timeout(10_000) });
-    } catch {
-      throw new ServiceError('server-unreachable', `cannot reach ${origin}`);
-    }
-    if (!res.ok) throw new ServiceError('server-error', `${origin} answered ${res.status}: is it a ZeroRange server?`);
-    const parsed = ClientConfig.safeParse(await res.json().catch(() => null));
-    if (!parsed.success) throw new ServiceError('server-error', `${origin} did not send a ZeroRange client configuration`);
-    return parsed.data;
-  }
+  const save = () => saveSettings(settingsFile, settings);
 
   async function connect(origin: string): Promise<void> {
-    const config = await fetchClientConfig(origin);
+    const next = await ServerConnection.connect(origin, { fetch: fetchImpl });
     unsubscribeSession?.();
     session?.dispose();
-    server = { origin, config };
+    connection = next;
+    links.serverConnected(origin);
     session = new AuthSession({
       server: origin,
-      config,
+      config: next.config,
       store,
       openExternal: deps.openExternal,
       allowInsecureLoopback: deps.allowInsecureLoopback,
@@ -148,52 +139,30 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       ...(deps.loginTimeoutMs ? { loginTimeoutMs: deps.loginTimeoutMs } : {}),
     });
     unsubscribeSession = session.onChange(emitState);
-    if (!persisted.known.includes(origin)) persisted.known.push(origin);
-    persisted.current = origin;
+    if (!settings.known.includes(origin)) settings.known.push(origin);
+    settings.current = origin;
     save();
     emitState();
     await session.restore().catch(() => null);
     emitState();
   }
 
-  function requireSession(): AuthSession {
-    if (!session || !server) throw new ServiceError('unknown-server', 'connect to a server first');
-    return session;
+  function requireConnection(): { connection: ServerConnection; session: AuthSession } {
+    if (!session || !connection) throw new ServiceError('unknown-server', 'connect to a server first');
+    return { connection, session };
   }
 
-  /**
-   * POSTs to the current server with the access token. The server may see a token as expired before
-   * we do (clock skew, revocation): on a 401 the token is refreshed and the call made once more.
-   */
-  async function postToServer(path: string): Promise<unknown> {
-    const auth = requireSession();
-    if (!auth.user) throw new ServiceError('not-signed-in', 'sign in first');
-    const origin = server!.origin;
-    const post = async (token: string) => {
-      try {
-        return await fetchImpl(`${origin}${path}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(15_000),
-        });
-      } catch {
-        throw new ServiceError('server-unreachable', `cannot reach ${origin}`);
-      }
-    };
-    let res = await post(await auth.getAccessToken());
-    if (res.status === 401) res = await post(await auth.handleUnauthorized());
-    const body: unknown = await res.json().catch(() => null);
-    if (!res.ok) {
-      const err = ErrorBody.safeParse(body);
-      const code = HTTP_ERRORS[res.status] ?? 'server-error';
-      throw new ServiceError(code, err.success ? err.data.error.message : `the server answered ${res.status}`);
-    }
-    return body;
+  /** POSTs to the current server as the signed-in user. */
+  function postToServer(path: string): Promise<unknown> {
+    const current = requireConnection();
+    if (!current.session.user) throw new ServiceError('not-signed-in', 'sign in first');
+    return current.connection.post(path, current.session);
   }
 
   async function joinRoom(roomId: string): Promise<JoinResponse> {
     const room = RoomId.safeParse(roomId);
     if (!room.success) throw new ServiceError('invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
+    links.joining();
     const joined = JoinResponse.safeParse(await postToServer(`/v1/rooms/${room.data}/join`));
     if (!joined.success) throw new ServiceError('server-error', 'the server sent an unexpected join response');
     return joined.data;
@@ -203,8 +172,8 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   async function networkCheckConfig(): Promise<NetworkCheckConfig> {
     const parsed = IceServersResponse.safeParse(await postToServer('/v1/ice-servers'));
     if (!parsed.success) throw new ServiceError('server-error', 'the server sent unexpected ICE servers');
-    const origin = server!.origin;
-    return { server: origin, healthUrl: `${origin}/healthz`, signalingUrl: server!.config.signalingUrl, iceServers: parsed.data.iceServers };
+    const { origin, config } = requireConnection().connection;
+    return { server: origin, healthUrl: `${origin}/healthz`, signalingUrl: config.signalingUrl, iceServers: parsed.data.iceServers };
   }
 
   let savingDiagnostics = false;
@@ -222,13 +191,26 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   function resolve(text: string): JoinLinkResolution {
     const trimmed = text.trim();
     // A bare room ID means the current server.
-    if (RoomId.safeParse(trimmed).success) {
-      const origin = requireSession() && server!.origin;
-      return { roomId: trimmed, server: origin, knownServer: true };
-    }
+    if (RoomId.safeParse(trimmed).success) return { roomId: trimmed, server: requireConnection().connection.origin, knownServer: true };
     const parsed = parseJoinLink(trimmed, rules);
     if (!parsed.ok) throw new ServiceError('invalid-argument', parsed.reason);
-    return { ...parsed.link, knownServer: persisted.known.includes(parsed.link.server) };
+    return { ...parsed.link, knownServer: settings.known.includes(parsed.link.server) };
+  }
+
+  async function forgetServer(origin: string): Promise<DesktopState> {
+    if (connection?.origin === origin) {
+      await session?.signOut().catch(() => undefined);
+      unsubscribeSession?.();
+      session?.dispose();
+      session = null;
+      connection = null;
+      settings.current = null;
+    }
+    await store.clear(origin);
+    settings.known = settings.known.filter((o) => o !== origin);
+    save();
+    emitState();
+    return state();
   }
 
   async function run<T>(fn: () => Promise<T> | T): Promise<Result<T>> {
@@ -240,11 +222,19 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     }
   }
 
-  if (persisted.current) {
-    const origin = persisted.current;
+  /** Runs a change and answers with the state after it, which listeners hear about too. */
+  const change = (fn: () => void) =>
+    run(() => {
+      fn();
+      emitState();
+      return state();
+    });
+
+  if (settings.current) {
+    const origin = settings.current;
     // Reconnect to the last server in the background; calls wait for it.
     ready = connect(origin).catch(() => {
-      server = null;
+      connection = null;
       emitState();
     });
   }
@@ -259,25 +249,12 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
         await connect(origin.origin);
         return state();
       }),
-    forgetServer: (origin) =>
-      run(async () => {
-        if (server?.origin === origin) {
-          await session?.signOut().catch(() => undefined);
-          unsubscribeSession?.();
-          session?.dispose();
-          session = null;
-          server = null;
-          persisted.current = null;
-        }
-        await store.clear(origin);
-        persisted.known = persisted.known.filter((o) => o !== origin);
-        save();
-        emitState();
-        return state();
-      }),
+    forgetServer: (origin) => run(() => forgetServer(origin)),
     signIn: () =>
       run(async () => {
-        await requireSession().signIn();
+        // The old page may still run while main reloads it; the new page carries on any confirmed join.
+        if (links.pageIsLeaving) throw new ServiceError('busy', 'the window is reloading: the sign-in starts from the new page');
+        await requireConnection().session.signIn();
         return state();
       }),
     cancelSignIn: () =>
@@ -287,7 +264,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       }),
     signOut: () =>
       run(async () => {
-        await requireSession().signOut();
+        await requireConnection().session.signOut();
         emitState();
         return state();
       }),
@@ -295,68 +272,31 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     joinRoom: (roomId) => run(() => joinRoom(roomId)),
     networkCheckConfig: () => run(networkCheckConfig),
     setNetworkPolicy: (policy) =>
-      run(() => {
-        persisted.networkPolicy = policy;
+      change(() => {
+        settings.networkPolicy = policy;
         save();
-        emitState();
-        return state();
       }),
-    rememberNetwork: (restrictive) =>
-      run(() => {
-        networks.remember(restrictive);
-        emitState();
-        return state();
-      }),
-    forgetNetworks: () =>
-      run(() => {
-        networks.forgetAll();
-        emitState();
-        return state();
-      }),
+    rememberNetwork: (restrictive) => change(() => networks.remember(restrictive)),
+    forgetNetworks: () => change(() => networks.forgetAll()),
     chooseScreenSource: (id) =>
       run(() => {
-        const request = screenRequest;
-        if (!request) throw new ServiceError('invalid-argument', 'no screen share is being asked for');
-        // Only a source that was offered: the renderer cannot name an arbitrary window.
-        const source = id === null ? null : request.sources.find((s) => s.id === id);
-        if (source === undefined) throw new ServiceError('invalid-argument', 'that source was not offered');
-        clearTimeout(request.timer);
-        screenRequest = null;
-        request.resolve(source);
+        screenShare.choose(id);
         return null;
       }),
-    requestScreenSource(sources) {
-      if (screenRequest || sources.length === 0 || listeners['screen-share'].size === 0) return Promise.resolve(null);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          screenRequest = null;
-          resolve(null);
-        }, 60_000);
-        screenRequest = { sources, resolve, timer };
-        emit('screen-share', sources);
-      });
-    },
+    requestScreenSource: (sources) => screenShare.request(sources),
     saveDiagnostics: (document, options) => run(() => saveDiagnostics(document, options)),
-    takeJoinLinks: () =>
-      run(() => {
-        linksTaken = true;
-        return pendingLinks.splice(0);
-      }),
+    takeJoinLinks: () => run(() => links.take()),
     subscribe(event, callback) {
       listeners[event].add(callback);
       return () => {
         listeners[event].delete(callback);
       };
     },
-    handleIncomingLink(raw) {
-      const parsed = parseJoinLink(raw, rules);
-      const event: JoinLinkEvent = parsed.ok
-        ? { ok: true, link: { ...parsed.link, knownServer: persisted.known.includes(parsed.link.server) } }
-        : { ok: false, reason: parsed.reason };
-      if (!linksTaken) pendingLinks.push(event);
-      else emit('join-link', event);
-    },
+    handleIncomingLink: (raw) => links.incoming(raw),
+    pageLeaving: () => links.pageLeaving(),
+    pageCommitted: () => links.pageCommitted(),
     async dispose() {
+      screenShare.cancel();
       unsubscribeSession?.();
       session?.dispose();
       for (const set of Object.values(listeners)) set.clear();
@@ -367,19 +307,4 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
 function toError(err: unknown): DesktopError {
   if (err instanceof ServiceError || err instanceof AuthError || err instanceof DiagnosticsSaveError) return { code: err.code, message: err.message };
   return { code: 'internal', message: 'something went wrong in the app; see the diagnostics' };
-}
-
-function loadPersisted(file: string, rules: LinkRules): Persisted {
-  try {
-    const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<Persisted>;
-    // The file is ours, but it is still input: keep only origins that pass today's rules.
-    const known = Array.isArray(raw.known)
-      ? raw.known.filter((o): o is string => typeof o === 'string' && parseServerOrigin(o, rules).ok)
-      : [];
-    const current = typeof raw.current === 'string' && known.includes(raw.current) ? raw.current : null;
-    const policy = NetworkPolicy.safeParse(raw.networkPolicy);
-    return { current, known, networkPolicy: policy.success ? policy.data : 'auto' };
-  } catch {
-    return { current: null, known: [], networkPolicy: 'auto' };
-  }
 }

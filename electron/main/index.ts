@@ -5,7 +5,9 @@ import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeSto
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
-import { findJoinLinkInArgv, LinkQueue, protocolClientArgs } from './protocolLinks.js';
+import type { IncomingLink } from './JoinLinkHandover.js';
+import { JoinLinkInbox } from './JoinLinkInbox.js';
+import { findJoinLinkInArgv, protocolClientArgs } from './protocolLinks.js';
 import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal, isAppOrigin } from './security.js';
 import { createMainWindow, hardenWebContents } from './window.js';
 
@@ -18,7 +20,8 @@ if (devSwitch) app.commandLine.appendSwitch(...devSwitch);
 
 const allowInsecureLoopback = !app.isPackaged;
 const openLink = guardedOpenExternal((url) => shell.openExternal(url));
-const links = new LinkQueue();
+// Links from the OS wait here until the page takes them; macOS may hand one over before `ready`.
+const links = new JoinLinkInbox<IncomingLink>();
 let win: BrowserWindow | null = null;
 let openWindow: (() => BrowserWindow) | null = null;
 
@@ -59,6 +62,7 @@ async function start(): Promise<void> {
       const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
       return result.canceled || !result.filePath ? null : result.filePath;
     },
+    links,
     downloadsDir: (() => {
       try {
         return app.getPath('downloads');
@@ -95,21 +99,20 @@ async function start(): Promise<void> {
   // The CSP is fixed per document: when the server (and so connect-src) changes, the page reloads.
   service.subscribe('state', (state) => {
     if (policy.update(state) && win && !win.isDestroyed()) {
-      ipc.pageLeaving();
+      service.pageLeaving();
       win.webContents.reload();
     }
   });
   // The first page should load with the last server's policy; the service reconnects in the background.
   await Promise.race([service.getState().then((s) => s.ok && policy.update(s.value)), delay(2000)]);
 
-  links.ready((raw) => service.handleIncomingLink(raw));
   openWindow = () => {
     const created = createMainWindow({
       BrowserWindow,
       preloadPath: path.join(app.getAppPath(), 'build', 'electron', 'preload', 'index.cjs'),
       openExternal: openLink,
       devTools: !app.isPackaged,
-      page: ipc,
+      page: service,
     });
     created.on('closed', () => {
       if (win === created) win = null;
@@ -141,16 +144,16 @@ if (!app.requestSingleInstanceLock()) {
   // macOS hands links over with open-url, possibly before `ready`; Windows and Linux start a second instance.
   app.on('open-url', (event, url) => {
     event.preventDefault();
-    links.push(url);
+    links.push({ raw: url });
     showWindow();
   });
   app.on('second-instance', (_event, argv) => {
     const link = findJoinLinkInArgv(argv);
-    if (link) links.push(link);
+    if (link) links.push({ raw: link });
     showWindow();
   });
   const coldStartLink = findJoinLinkInArgv(process.argv);
-  if (coldStartLink) links.push(coldStartLink);
+  if (coldStartLink) links.push({ raw: coldStartLink });
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openLink));
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

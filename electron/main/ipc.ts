@@ -12,10 +12,13 @@ import {
 } from '../../shared/ipc/desktopApi.js';
 import { validateSender, type FrameLike } from './security.js';
 
-/** What IPC needs of the desktop service: its calls (same signatures as DesktopApi) and its events. */
+/**
+ * What IPC needs of the desktop service: its calls (same signatures as DesktopApi) and its events.
+ * A join-link listener answers false when the page could not be sent the link, which main then holds.
+ */
 export type IpcService = Pick<DesktopApi, DesktopCall> & {
   subscribe(event: 'state', callback: (state: DesktopState) => void): () => void;
-  subscribe(event: 'join-link', callback: (event: JoinLinkEvent) => void): () => void;
+  subscribe(event: 'join-link', callback: (event: JoinLinkEvent) => boolean): () => void;
   subscribe(event: 'screen-share', callback: (sources: ScreenSource[]) => void): () => void;
 };
 
@@ -39,14 +42,8 @@ export interface IpcDeps {
 }
 
 export interface IpcRegistration {
-  /** The main window's page is going away (window closed, renderer crashed, reload started). */
-  pageLeaving(): void;
-  /** A new document committed in the main window (did-navigate): it may take the held links. */
-  pageCommitted(): void;
   dispose(): void;
 }
-
-const MAX_HELD_LINKS = 8;
 
 function failure(code: DesktopErrorCode, message: string): Result<never> {
   return { ok: false, error: { code, message } };
@@ -61,35 +58,11 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
     return true;
   };
 
-  // The service queues links only until the first takeJoinLinks. A later page (the window closed and
-  // reopened on macOS, a crash, a reload) would miss links sent while it was not there, so they are held
-  // here until that page calls takeJoinLinks itself. A page that is leaving may not take them.
-  let pageReady = false;
-  let acceptingTake = true;
-  const held: JoinLinkEvent[] = [];
-  const unsubscribeLinks = service.subscribe('join-link', (link) => {
-    if (pageReady && send(IPC_CHANNELS.onJoinLink, link)) return;
-    held.push(link);
-    if (held.length > MAX_HELD_LINKS) held.shift();
-  });
+  // Links wait in the service's inbox until the page takes them; the page gets one once it has.
+  const unsubscribeLinks = service.subscribe('join-link', (link) => send(IPC_CHANNELS.onJoinLink, link));
   // State is a snapshot the page re-reads with getState, so it is simply forwarded.
   const unsubscribeState = service.subscribe('state', (state) => send(IPC_CHANNELS.onStateChanged, state));
   const unsubscribeScreen = service.subscribe('screen-share', (sources) => send(IPC_CHANNELS.onScreenShareRequest, sources));
-
-  async function invoke(call: DesktopCall, args: unknown[]): Promise<Result<unknown>> {
-    if (call !== 'takeJoinLinks') {
-      const method = service[call] as (...callArgs: unknown[]) => Promise<Result<unknown>>;
-      return method.apply(service, args);
-    }
-    if (!acceptingTake) return { ok: true, value: [] };
-    // The page subscribed to onJoinLink before calling this: from now on links go to it directly.
-    pageReady = true;
-    const early = held.splice(0);
-    const taken = await service.takeJoinLinks();
-    if (taken.ok) return { ok: true, value: [...taken.value, ...early] };
-    held.unshift(...early);
-    return taken;
-  }
 
   for (const call of DESKTOP_CALLS) {
     ipcMain.handle(IPC_CHANNELS[call], async (event, ...args): Promise<Result<unknown>> => {
@@ -101,7 +74,8 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
         return failure('invalid-argument', `${call}: ${where}: ${issue?.message ?? 'invalid'}`);
       }
       try {
-        return await invoke(call, parsed.data);
+        const method = service[call] as (...callArgs: unknown[]) => Promise<Result<unknown>>;
+        return await method.apply(service, parsed.data);
       } catch (error) {
         // The renderer gets a code, not a stack trace.
         onError(call, error);
@@ -111,14 +85,6 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
   }
 
   return {
-    pageLeaving() {
-      pageReady = false;
-      acceptingTake = false;
-    },
-    pageCommitted() {
-      pageReady = false;
-      acceptingTake = true;
-    },
     dispose() {
       unsubscribeLinks();
       unsubscribeState();

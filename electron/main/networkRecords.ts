@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { join } from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 /** What the app learned about one network: it blocks UDP and plain TURN, so start with relay over 443. */
 export interface NetworkRecord {
@@ -19,25 +20,41 @@ interface FileShape {
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 const MAX_RECORDS = 64;
 
-function prefixOf(info: NetworkInterfaceInfo): string | null {
+/** The network an interface address is on: its IPv4 /24 (or shorter) or IPv6 /64; null for addresses that name no network. */
+export function networkPrefix(info: NetworkInterfaceInfo): string | null {
   if (info.internal) return null;
-  if (info.family === 'IPv4') {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    // A parser, not string splitting: IPv6 is written compressed (2001:db8::5), maybe with a zone (%eth0).
+    address = ipaddr.parse(info.address);
+  } catch {
+    return null;
+  }
+  let cidrBits = info.family === 'IPv4' ? Number(info.cidr?.split('/')[1] ?? 24) : 24;
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    address = (address as ipaddr.IPv6).toIPv4Address();
+    cidrBits = 24;
+  }
+  if (address.kind() === 'ipv4') {
     // The /24 (or the interface's own, if shorter) is coarse enough to stay stable across DHCP leases.
-    const bits = Math.min(24, Number(info.cidr?.split('/')[1] ?? 24));
-    const n = info.address.split('.').reduce((acc, o) => (acc << 8) | Number(o), 0) >>> 0;
+    const bits = Number.isInteger(cidrBits) && cidrBits >= 0 ? Math.min(24, cidrBits) : 24;
+    const n = address.toByteArray().reduce((acc, o) => (acc << 8) | o, 0) >>> 0;
     const masked = bits === 0 ? 0 : (n & (0xffffffff << (32 - bits))) >>> 0;
     return `4:${[24, 16, 8, 0].map((s) => (masked >>> s) & 255).join('.')}/${bits}`;
   }
   // IPv6 link-local and privacy addresses change; the /64 of a global address is the network.
-  if (info.address.startsWith('fe80')) return null;
-  return `6:${info.address.split(':').slice(0, 4).join(':')}/64`;
+  if (address.range() === 'linkLocal') return null;
+  return `6:${(address as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}/64`;
 }
 
 /** A coarse fingerprint of the networks this machine is on; equal on the same network, different elsewhere. */
 export function networkFingerprint(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>, salt: string): string | null {
   const prefixes = new Set<string>();
   for (const list of Object.values(interfaces)) for (const info of list ?? []) {
-    const p = prefixOf(info);
+    const p = networkPrefix(info);
     if (p) prefixes.add(p);
   }
   if (prefixes.size === 0) return null;

@@ -21,37 +21,3 @@ export function protocolClientArgs(defaultApp: boolean, execPath: string, appPat
   if (defaultApp && appPath) return [PROTOCOL_SCHEME, execPath, [appPath]];
   return [PROTOCOL_SCHEME];
 }
-
-/**
- * Links that arrive before anything can handle them (macOS `open-url` fires before `ready`): kept in
- * order, at most `limit` of them (the newest), and handed over once `ready` is called.
- */
-export class LinkQueue {
-  #pending: string[] = [];
-  #sink: ((raw: string) => void) | null = null;
-  readonly #limit: number;
-
-  constructor(limit = 8) {
-    this.#limit = limit;
-  }
-
-  push(raw: string): void {
-    if (this.#sink) {
-      this.#sink(raw);
-      return;
-    }
-    this.#pending.push(raw);
-    if (this.#pending.length > this.#limit) this.#pending.shift();
-  }
-
-  ready(sink: (raw: string) => void): void {
-    this.#sink = sink;
-    const pending = this.#pending;
-    this.#pending = [];
-    for (const raw of pending) sink(raw);
-  }
-
-  get size(): number {
-    return this.#pending.length;
-  }
-}

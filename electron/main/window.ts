@@ -58,7 +58,7 @@ export interface MainWindowDeps {
   preloadPath: string;
   openExternal: (url: string) => Promise<void>;
   devTools: boolean;
-  /** Told when a document commits in the window and when it goes away (ipc's join-link hand-over). */
+  /** Told when a document commits in the window and when it goes away (the join-link inbox). */
   page?: { pageCommitted(): void; pageLeaving(): void };
   url?: string;
 }

@@ -80,7 +80,12 @@ export type JoinLinkResolution = z.infer<typeof JoinLinkResolution>;
 
 /** A link the OS handed to the app (protocol handler, second instance, macOS open-url). */
 export const JoinLinkEvent = z.union([
-  z.object({ ok: z.literal(true), link: JoinLinkResolution }),
+  z.object({
+    ok: z.literal(true),
+    link: JoinLinkResolution,
+    /** The user already confirmed this server and asked to join, on a page since reloaded: carry on without asking. */
+    confirmed: z.boolean().optional(),
+  }),
   z.object({ ok: z.literal(false), reason: z.string() }),
 ]);
 export type JoinLinkEvent = z.infer<typeof JoinLinkEvent>;
@@ -142,8 +147,9 @@ export interface DesktopApi {
   /** For "Check my network": main fetches fresh ICE servers with the access token (no room needed). */
   networkCheckConfig(): Promise<Result<NetworkCheckConfig>>;
   /**
-   * Links the OS delivered before the renderer was listening (cold start, macOS open-url). The
-   * renderer calls this once after subscribing with onJoinLink; later links arrive through the event.
+   * Links main holds for this page (from a cold start, while no window was open, during a reload).
+   * The renderer calls this once, after subscribing with onJoinLink and reading the state; main
+   * sends later links through the event, each link once.
    */
   takeJoinLinks(): Promise<Result<JoinLinkEvent[]>>;
   setNetworkPolicy(policy: NetworkPolicy): Promise<Result<DesktopState>>;

@@ -167,3 +167,39 @@ test('a link to an unknown server asks first, and sends it nothing unless confir
     await new Promise((resolve) => other.close(resolve));
   }
 });
+
+test('a join confirmed for another server carries on after main reloads the window for that server', async ({ page }) => {
+  // The same server under another origin is, to the app, a server the user has not trusted yet.
+  const otherOrigin = stack.info.signaling.url.replace('127.0.0.1', 'localhost');
+  const h = await openApp(page, 'confirmed-reload');
+  // As main does in Electron: the page reloads when the server changes (its CSP), and tells the
+  // service when the page goes away and when the new document commits.
+  let reloads = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) h.service.pageCommitted();
+  });
+  const offState = h.service.subscribe('state', (state) => {
+    if (state.server?.origin !== otherOrigin || reloads > 0) return;
+    reloads += 1;
+    h.service.pageLeaving();
+    void page.reload().catch(() => undefined);
+  });
+  try {
+    await signIn(h, 'alice');
+    h.service.handleIncomingLink(`zerorange://join/abc?server=${encodeURIComponent(otherOrigin)}`);
+    const dialog = page.getByRole('dialog', { name: 'Open a link to another server?' });
+    await dialog.getByRole('button', { name: 'Connect and join' }).click();
+    // The reloaded page signs in there (the user already asked to join) and joins, once.
+    await expect(page.getByRole('heading', { name: 'Room abc' })).toBeVisible();
+    await expect(page.getByText('Ready to join')).toBeVisible();
+    expect(reloads).toBe(1);
+    const state = await h.service.getState();
+    expect(state.ok && state.value.server?.origin).toBe(otherOrigin);
+    expect(state.ok && state.value.user?.name).toBe(stack.info.idp.users.find((u) => u.username === 'alice')!.name);
+    // One sign-in here, one there: the page that went away started none.
+    expect(h.systemBrowser.opened).toHaveLength(2);
+  } finally {
+    offState();
+    await h.dispose();
+  }
+});

@@ -14,7 +14,7 @@ import {
   resolveAppPath,
 } from '../../electron/main/appProtocol.js';
 import { registerIpc, type IpcEventLike, type IpcService, type RendererLike } from '../../electron/main/ipc.js';
-import { findJoinLinkInArgv, LinkQueue, protocolClientArgs } from '../../electron/main/protocolLinks.js';
+import { findJoinLinkInArgv, protocolClientArgs } from '../../electron/main/protocolLinks.js';
 import {
   applySessionPolicy,
   devCertificateSwitches,
@@ -451,27 +451,6 @@ describe('join links from the OS', () => {
       ['/home/me/zerorange'],
     ]);
   });
-
-  it('queues links until ready, then passes them straight through', () => {
-    const queue = new LinkQueue(3);
-    const seen: string[] = [];
-    queue.push('a');
-    queue.push('b');
-    expect(queue.size).toBe(2);
-    queue.ready((raw) => seen.push(raw));
-    expect(seen).toEqual(['a', 'b']);
-    expect(queue.size).toBe(0);
-    queue.push('c');
-    expect(seen).toEqual(['a', 'b', 'c']);
-  });
-
-  it('keeps only the newest links when flooded before ready', () => {
-    const queue = new LinkQueue(3);
-    for (const raw of ['1', '2', '3', '4', '5']) queue.push(raw);
-    const seen: string[] = [];
-    queue.ready((raw) => seen.push(raw));
-    expect(seen).toEqual(['3', '4', '5']);
-  });
 });
 
 class FakeContents extends EventEmitter {
@@ -580,10 +559,8 @@ function ipcHarness() {
     },
     removeHandler: (channel: string) => handlers.delete(channel),
   };
-  const listeners: { state: ((s: DesktopState) => void)[]; 'join-link': ((e: JoinLinkEvent) => void)[]; 'screen-share': ((s: ScreenSource[]) => void)[] } = { state: [], 'join-link': [], 'screen-share': [] };
+  const listeners: { state: ((s: DesktopState) => void)[]; 'join-link': ((e: JoinLinkEvent) => boolean)[]; 'screen-share': ((s: ScreenSource[]) => void)[] } = { state: [], 'join-link': [], 'screen-share': [] };
   const calls = Object.fromEntries(DESKTOP_CALLS.map((call) => [call, vi.fn(async (...args: unknown[]) => ({ ok: true, value: { call, args } }))]));
-  const queued: JoinLinkEvent[] = [];
-  calls.takeJoinLinks = vi.fn(async () => ({ ok: true, value: queued.splice(0) })) as unknown as (typeof calls)[string];
   const service = {
     ...calls,
     subscribe: (event: 'state' | 'join-link' | 'screen-share', cb: never) => {
@@ -607,9 +584,8 @@ function ipcHarness() {
     sent,
     invoke,
     onError,
-    queued,
     emitState: (s: DesktopState) => listeners.state.forEach((l) => l(s)),
-    emitLink: (e: JoinLinkEvent) => listeners['join-link'].forEach((l) => l(e)),
+    emitLink: (e: JoinLinkEvent) => listeners['join-link'].map((l) => l(e)),
     emitScreenShare: (sources: ScreenSource[]) => listeners['screen-share'].forEach((l) => l(sources)),
     closeWindow: () => {
       main = null;
@@ -708,36 +684,13 @@ describe('registerIpc', () => {
     expect(h.sent).toHaveLength(1);
   });
 
-  it('sends join links once the page has taken the queue, and holds them while there is no page', async () => {
+  it('sends join links to the main window, and tells the service when it could not', () => {
     const h = ipcHarness();
-    h.queued.push(link('cold-start'));
-    h.ipc.pageCommitted();
-    expect(await h.invoke('takeJoinLinks')).toEqual({ ok: true, value: [link('cold-start')] });
-    h.emitLink(link('live'));
+    expect(h.emitLink(link('live'))).toEqual([true]);
     expect(h.sent).toEqual([[IPC_CHANNELS.onJoinLink, link('live')]]);
-
-    // macOS: the window closes, the app stays, a link arrives, the window reopens.
-    h.ipc.pageLeaving();
     h.closeWindow();
-    h.emitLink(link('while-closed'));
+    expect(h.emitLink(link('no window'))).toEqual([false]); // the service's inbox keeps it for the next page
     expect(h.sent).toHaveLength(1);
-    h.openWindow();
-    h.ipc.pageCommitted();
-    h.emitLink(link('before-take')); // new page, not yet listening
-    expect(h.sent).toHaveLength(1);
-    expect(await h.invoke('takeJoinLinks')).toEqual({ ok: true, value: [link('while-closed'), link('before-take')] });
-    h.emitLink(link('after'));
-    expect(h.sent.at(-1)).toEqual([IPC_CHANNELS.onJoinLink, link('after')]);
-  });
-
-  it('does not hand held links to a page that is being reloaded', async () => {
-    const h = ipcHarness();
-    await h.invoke('takeJoinLinks');
-    h.ipc.pageLeaving(); // e.g. the CSP changed and main started a reload
-    h.emitLink(link('during-reload'));
-    expect(await h.invoke('takeJoinLinks')).toEqual({ ok: true, value: [] }); // the old page, still answering
-    h.ipc.pageCommitted();
-    expect(await h.invoke('takeJoinLinks')).toEqual({ ok: true, value: [link('during-reload')] });
   });
 
   it('removes its handlers and subscriptions on dispose', () => {

@@ -3,7 +3,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { networkFingerprint, NetworkRecords } from '../../electron/main/networkRecords.js';
+import { networkFingerprint, networkPrefix, NetworkRecords } from '../../electron/main/networkRecords.js';
 
 const v4 = (address: string, cidr = `${address}/24`, internal = false): NetworkInterfaceInfo =>
   ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr }) as NetworkInterfaceInfo;
@@ -33,6 +33,29 @@ describe('network fingerprint', () => {
   it('depends on the salt, so the stored file names no network', () => {
     const ifs = { eth0: [v4('10.0.0.5')] };
     expect(networkFingerprint(ifs, 'a')).not.toBe(networkFingerprint(ifs, 'b'));
+  });
+});
+
+describe('network prefix', () => {
+  it('takes the /64 of a compressed IPv6 address, the same as of its full form', () => {
+    expect(networkPrefix(v6('2001:db8::5'))).toBe('6:2001:db8:0:0/64');
+    expect(networkPrefix(v6('2001:0db8:0000:0000:0000:0000:0000:0005'))).toBe('6:2001:db8:0:0/64');
+    expect(networkPrefix(v6('2001:db8:1:2::abcd'))).toBe('6:2001:db8:1:2/64');
+    expect(networkPrefix(v6('2001:db8:1::'))).toBe('6:2001:db8:1:0/64');
+    // Splitting on ':' took "2001:db8::5" as the /64 "2001:db8::5": another address on the same network differed.
+    expect(networkPrefix(v6('2001:db8::5'))).toBe(networkPrefix(v6('2001:db8::ffff:1')));
+    expect(networkPrefix(v6('2001:db8:0:1::5'))).not.toBe(networkPrefix(v6('2001:db8::5')));
+  });
+
+  it('ignores a zone id, reads an IPv4-mapped address as IPv4, skips link-local and what it cannot parse', () => {
+    expect(networkPrefix(v6('2001:db8:1:2::5%eth0'))).toBe('6:2001:db8:1:2/64');
+    expect(networkPrefix(v6('::ffff:192.0.2.77'))).toBe('4:192.0.2.0/24');
+    expect(networkPrefix(v6('::ffff:192.0.2.77'))).toBe(networkPrefix(v4('192.0.2.5')));
+    expect(networkPrefix(v6('fe80::1%wlan0'))).toBeNull();
+    expect(networkPrefix(v6('fe80::1'))).toBeNull();
+    expect(networkPrefix(v6('not-an-address'))).toBeNull();
+    expect(networkPrefix(v4('10.20.30.40', '10.20.30.40/16'))).toBe('4:10.20.0.0/16');
+    expect(networkPrefix(v4('127.0.0.1', '127.0.0.1/8', true))).toBeNull();
   });
 });
 

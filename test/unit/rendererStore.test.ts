@@ -262,13 +262,31 @@ describe('renderer store: bootstrap', () => {
     resetAppStore();
   });
 
-  it('handles a link the OS delivered before the window listened', async () => {
+  it('handles the latest link main held for the page, once its state is known', async () => {
     const desktop = fakeDesktop(signedIn());
-    desktop.earlyLinks = [{ ok: true, link: { roomId: 'weekly-sync', server: HOME, knownServer: true } }];
+    desktop.earlyLinks = [
+      { ok: true, link: { roomId: 'old-link', server: HOME, knownServer: true } },
+      { ok: true, link: { roomId: 'weekly-sync', server: HOME, knownServer: true } },
+    ];
     const store = createAppStore(desktop.api);
     await store.getState().bootstrap();
     await vi.waitFor(() => expect(screen(store)).toBe('room'));
-    expect(desktop.calls).toContainEqual(['joinRoom', ['weekly-sync']]);
+    expect(desktop.names().filter((n) => n === 'getState' || n === 'takeJoinLinks')).toEqual(['getState', 'takeJoinLinks']);
+    expect(desktop.calls.filter(([n]) => n === 'joinRoom')).toEqual([['joinRoom', ['weekly-sync']]]);
+  });
+
+  it('prefers a link event that arrives while the held links are being taken (it is newer)', async () => {
+    const desktop = fakeDesktop(signedIn());
+    const taken = deferred<Result<JoinLinkEvent[]>>();
+    desktop.impl.takeJoinLinks = () => taken.promise;
+    const store = createAppStore(desktop.api);
+    const boot = store.getState().bootstrap();
+    await vi.waitFor(() => expect(desktop.names()).toContain('takeJoinLinks'));
+    desktop.emitLink({ ok: true, link: { roomId: 'newer', server: HOME, knownServer: true } });
+    taken.resolve(ok([{ ok: true, link: { roomId: 'older', server: HOME, knownServer: true } }]));
+    await boot;
+    await vi.waitFor(() => expect(screen(store)).toBe('room'));
+    expect(desktop.calls.filter(([n]) => n === 'joinRoom')).toEqual([['joinRoom', ['newer']]]);
   });
 });
 
@@ -501,29 +519,29 @@ describe('renderer store: links to a server the user has not trusted', () => {
     expect(screen(store)).toBe('room');
   });
 
-  it('resumes a confirmed join after main reloads the window for the new server', async () => {
-    const stored = new Map<string, string>();
-    const storage = { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v), removeItem: (k: string) => void stored.delete(k) };
+  it('resumes a confirmed join that main hands back after reloading the window for the new server', async () => {
     const desktop = fakeDesktop(signedIn());
-    const first = createAppStore(desktop.api, { storage });
+    const first = createAppStore(desktop.api);
     await first.getState().bootstrap();
     // setServer succeeds in main, which then reloads the page: this document never sees the reply.
     desktop.impl.setServer = (url) => {
-      desktop.state = { ...desktop.state, server: serverInfo(url), user: ALICE, knownServers: [HOME, url] };
+      desktop.state = { ...desktop.state, server: serverInfo(url), user: null, knownServers: [HOME, url] };
       return new Promise(() => undefined);
     };
     desktop.emitLink(unknownLink);
     void first.getState().confirmServer();
     await vi.waitFor(() => expect(desktop.names()).toContain('setServer'));
-    expect(stored.size).toBe(1);
     first.getState().shutdown();
 
-    const reloaded = createAppStore(desktop.api, { storage });
+    // Main put the confirmed join back into its inbox before the reload; the new page takes it.
+    desktop.earlyLinks = [{ ok: true, link: { roomId: 'abc', server: OTHER, knownServer: true }, confirmed: true }];
+    desktop.calls.length = 0;
+    const reloaded = createAppStore(desktop.api);
     await reloaded.getState().bootstrap();
     await vi.waitFor(() => expect(screen(reloaded)).toBe('room'));
     expect(reloaded.getState().room.target).toEqual({ roomId: 'abc', server: OTHER });
-    expect(desktop.names().filter((n) => n === 'joinRoom')).toHaveLength(1);
-    expect(stored.size).toBe(0);
+    // The user already said "Connect and join": signed out there, it signs in without asking again.
+    expect(desktop.names().filter((n) => n === 'signIn' || n === 'joinRoom')).toEqual(['signIn', 'joinRoom']);
   });
 
   it('does not sign in again when the confirmed server already has a session', async () => {

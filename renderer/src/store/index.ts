@@ -13,7 +13,6 @@ import { createUiSlice, initialUiState } from './uiSlice.js';
 export interface AppStoreOptions {
   /** Defaults to crypto.getRandomValues. */
   fillRandom?: StoreDeps['fillRandom'];
-  storage?: StoreDeps['storage'];
   /** Where the room slice's joins go; by default a token source of its own on the bridge. */
   roomTokens?: StoreDeps['roomTokens'];
 }
@@ -25,7 +24,6 @@ function appState(desktop: DesktopClient, options: AppStoreOptions = {}): SliceC
     roomTokens: options.roomTokens ?? new RoomTokenSource({ fetch: (roomId) => desktop.joinRoom(roomId) }),
     // generateRoomId always passes a fresh ArrayBuffer-backed array; the DOM typing wants to be told.
     fillRandom: options.fillRandom ?? ((bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>)),
-    ...(options.storage ? { storage: options.storage } : {}),
   };
   const session = createSessionSlice(deps);
   const ui = createUiSlice();
@@ -46,7 +44,7 @@ export const roomTokenSource = new RoomTokenSource({ fetch: (roomId) => desktopC
 
 /** The app's store, on `window.desktop`. React reads it through selectors; other code uses getState(). */
 export const useAppStore = create<AppState>()(
-  appState(desktopClient(), { roomTokens: roomTokenSource, ...(typeof sessionStorage === 'undefined' ? {} : { storage: sessionStorage }) }),
+  appState(desktopClient(), { roomTokens: roomTokenSource }),
 );
 
 /** Back to a fresh store: subscriptions dropped, calls in flight ignored, every slice at its initial state. */

@@ -47,14 +47,15 @@ export interface RoomState {
   confirm: RoomTarget | null;
   /** The room made with `New room`, not yet joined. */
   created: CreatedRoom | null;
-  /** A link that arrived before main's state was known; handled once it is. */
-  deferredLink: JoinLinkEvent | null;
 }
 
 export interface RoomActions {
   /** Home's Join: a pasted link (resolved by main) or a bare room ID on the current server. */
   joinFromInput(text: string): Promise<boolean>;
-  /** A link from the OS (`onJoinLink`). */
+  /**
+   * A link from the OS, as main hands it over (`onJoinLink`, `takeJoinLinks`) once main's state is
+   * known. Main holds links until then, also across a reload of the page, so none waits in here.
+   */
   handleJoinLink(event: JoinLinkEvent): void;
   /** The unknown-server dialog's `Connect and join`: trust the server, sign in if needed, join. */
   confirmServer(): Promise<boolean>;
@@ -68,8 +69,6 @@ export interface RoomActions {
   clearRoomError(): void;
   resetRoom(): void;
   /** Internal: called by the session slice. */
-  deferLinks(events: JoinLinkEvent[]): void;
-  processDeferredLink(): void;
   roomStateChanged(state: DesktopState): void;
   signInFinished(ok: boolean): Promise<void>;
 }
@@ -85,7 +84,6 @@ export const initialRoomState: RoomState = {
   error: null,
   confirm: null,
   created: null,
-  deferredLink: null,
 };
 
 /** A room ID never has `:` or `/`; anything with them is meant as a link. */
@@ -93,23 +91,7 @@ function looksLikeLink(text: string): boolean {
   return /[:/]/.test(text);
 }
 
-/** Where a confirmed join waits while main reloads the window for the new server's CSP (room and origin only). */
-const PENDING_JOIN_KEY = 'zerorange.pendingJoin';
-
-function readPendingJoin(storage: StoreDeps['storage']): RoomTarget | null {
-  try {
-    const raw = storage?.getItem(PENDING_JOIN_KEY);
-    storage?.removeItem(PENDING_JOIN_KEY);
-    const value = raw ? (JSON.parse(raw) as Partial<RoomTarget>) : null;
-    return value && typeof value.roomId === 'string' && typeof value.server === 'string' && RoomId.safeParse(value.roomId).success
-      ? { roomId: value.roomId, server: value.server }
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-export function createRoomSlice({ desktop, roomTokens, fillRandom, storage }: StoreDeps): SliceCreator<RoomSlice> {
+export function createRoomSlice({ desktop, roomTokens, fillRandom }: StoreDeps): SliceCreator<RoomSlice> {
   return (set, get) => {
     // Each flow takes a number; a flow that is no longer the latest leaves the state alone.
     let flow = 0;
@@ -211,29 +193,21 @@ export function createRoomSlice({ desktop, roomTokens, fillRandom, storage }: St
       },
 
       handleJoinLink(event) {
-        if (get().session.startup !== 'ready') {
-          patch({ deferredLink: event });
-          return;
-        }
         get().dismissErrors();
         if (!event.ok) {
           get().notify('error', `This link cannot be opened: ${event.reason}`);
           return;
         }
-        void openResolution(event.link, false);
+        // A join the user confirmed before main reloaded the page signs in if needed; others wait for them to.
+        void openResolution(event.link, event.confirmed === true);
       },
 
       async confirmServer() {
         const target = get().room.confirm;
         if (target == null) return false;
         patch({ confirm: null });
-        // Main may reload the window once the server is trusted; the join then resumes from here.
-        storage?.setItem(PENDING_JOIN_KEY, JSON.stringify(target));
-        try {
-          return await proceed(++flow, target, true);
-        } finally {
-          storage?.removeItem(PENDING_JOIN_KEY);
-        }
+        // Main may reload the window once the server is trusted; it then hands this join to the new page.
+        return proceed(++flow, target, true);
       },
 
       cancelServer() {
@@ -272,23 +246,6 @@ export function createRoomSlice({ desktop, roomTokens, fillRandom, storage }: St
       resetRoom() {
         flow += 1;
         patch(initialRoomState);
-      },
-
-      deferLinks(events) {
-        // Only the latest link matters, and one that came as an event is newer than any queued before.
-        if (get().room.deferredLink == null && events.length > 0) patch({ deferredLink: events.at(-1)! });
-      },
-
-      processDeferredLink() {
-        const pending = readPendingJoin(storage);
-        if (pending && current()?.server?.origin === pending.server) {
-          void proceed(++flow, pending, true);
-          return;
-        }
-        const { deferredLink } = get().room;
-        if (deferredLink == null) return;
-        patch({ deferredLink: null });
-        get().handleJoinLink(deferredLink);
       },
 
       roomStateChanged(state) {

@@ -1,4 +1,4 @@
-import type { AppInfo, DesktopState } from '../../../shared/ipc/desktopApi.js';
+import type { AppInfo, DesktopState, JoinLinkEvent } from '../../../shared/ipc/desktopApi.js';
 import { invalid, toAppError, withLead } from './errors.js';
 import type { AppError, AppState, SliceCreator, StoreDeps } from './types.js';
 
@@ -66,6 +66,7 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
     // Bumped by shutdown: a bootstrap that finishes after it belongs to a store that was reset.
     let epoch = 0;
     let stateEvents = 0;
+    let linkEvents = 0;
 
     const patch = (changes: Partial<SessionState>) => set((s) => ({ session: { ...s.session, ...changes } }));
     const setBusy = (flag: keyof SessionBusy, value: boolean) =>
@@ -104,6 +105,7 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
         const { startup } = get().session;
         if (startup === 'starting' || startup === 'ready') return;
         const started = epoch;
+        let latestHeld: JoinLinkEvent | undefined;
         patch({ startup: 'starting', startupError: null });
         try {
           // Subscribe before reading, so nothing main sends in between is lost.
@@ -113,7 +115,12 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
               get().applyState(state);
             }),
           );
-          unsubscribe.push(desktop.onJoinLink((event) => get().handleJoinLink(event)));
+          unsubscribe.push(
+            desktop.onJoinLink((event) => {
+              linkEvents += 1;
+              get().handleJoinLink(event);
+            }),
+          );
           // Electron asks the app to pick what to share; the call screen shows the sources.
           unsubscribe.push(desktop.onScreenShareRequest((sources) => get().callPatch({ screenSources: sources })));
           const eventsBefore = stateEvents;
@@ -121,13 +128,15 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
           if (started !== epoch) return;
           // An event that arrived while we waited is newer than this reply.
           if (stateEvents === eventsBefore) get().applyState(state);
-          // Links the OS delivered before we listened (the app opened by a link); main sends later ones as events.
-          const early = await desktop.takeJoinLinks().catch((err: unknown) => {
+          // Links main held for this page (the app opened by a link, a reload); main sends later ones as events.
+          const linksBefore = linkEvents;
+          const held = await desktop.takeJoinLinks().catch((err: unknown) => {
             get().notify('error', withLead('Links opened before ZeroRange started were lost', err).message);
             return [];
           });
           if (started !== epoch) return;
-          get().deferLinks(early);
+          // Only the latest link matters, and one that came as an event is newer than any held before.
+          latestHeld = linkEvents === linksBefore ? held.at(-1) : undefined;
           patch({ startup: 'ready' });
         } catch (err) {
           if (started !== epoch) return;
@@ -135,7 +144,7 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
           set((s) => ({ session: { ...s.session, startup: 'failed', startupError: toAppError(err) } }));
           return;
         }
-        get().processDeferredLink();
+        if (latestHeld) get().handleJoinLink(latestHeld);
         // The version is for the settings screen only: its failure is not worth an error.
         desktop.appInfo().then(
           (appInfo) => {

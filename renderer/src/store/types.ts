@@ -20,8 +20,6 @@ export interface StoreDeps {
   roomTokens: { fetch(roomId: string): Promise<JoinResponse> };
   /** The platform's CSPRNG (crypto.getRandomValues). */
   fillRandom: (bytes: Uint8Array) => Uint8Array;
-  /** The window's sessionStorage, for a join that must survive a reload; none in tests. */
-  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 }
 
 /** An error as the UI shows it: a code to branch on and a sentence for people. */
