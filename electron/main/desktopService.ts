@@ -15,13 +15,13 @@ import type {
 } from '../../shared/ipc/desktopApi.js';
 import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
 import { IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
-import { AuthSession } from './auth/authSession.js';
+import { AuthSession } from './auth/AuthSession.js';
 import { AuthError } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
 import { DiagnosticsSaveError, saveDiagnosticsFile, type SaveDialog } from './diagnosticsFile.js';
 import { JoinLinkHandover, type IncomingLink } from './JoinLinkHandover.js';
 import type { JoinLinkInbox } from './JoinLinkInbox.js';
-import { NetworkRecords } from './networkRecords.js';
+import { NetworkRecords } from './NetworkRecords.js';
 import { ScreenShareBroker } from './ScreenShareBroker.js';
 import { ServerConnection } from './ServerConnection.js';
 import { ServiceError } from './ServiceError.js';

@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 import { decodeJwt } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_USERS, startDevIdp, type DevIdp } from '../../dev/idp.js';
-import { AuthSession, type AuthSessionOptions } from '../../electron/main/auth/authSession.js';
+import { AuthSession, type AuthSessionOptions } from '../../electron/main/auth/AuthSession.js';
 import { startLoopbackRedirect } from '../../electron/main/auth/loopbackRedirect.js';
 import { AuthError, discover, refresh } from '../../electron/main/auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike, type TokenStore } from '../../electron/main/auth/tokenStore.js';

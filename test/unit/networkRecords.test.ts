@@ -3,7 +3,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { networkFingerprint, networkPrefix, NetworkRecords } from '../../electron/main/networkRecords.js';
+import { networkFingerprint, networkPrefix, NetworkRecords } from '../../electron/main/NetworkRecords.js';
 
 const v4 = (address: string, cidr = `${address}/24`, internal = false): NetworkInterfaceInfo =>
   ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr }) as NetworkInterfaceInfo;
