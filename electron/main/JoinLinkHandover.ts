@@ -23,8 +23,8 @@ export interface JoinLinkHandoverDeps {
  * Join links between the OS and the page: they wait in the inbox, are resolved when the page gets
  * them (so "known server" is as of then), and a join the user confirmed survives the reload main
  * does for the new server's CSP. The page shows a link to a server not yet trusted in a dialog; when
- * the user then connects to that server, main keeps the link until the page joins or goes away, and
- * hands it to the next page marked as confirmed if it went away first.
+ * the user then connects to that server to join that room, main keeps the link until the page joins
+ * or goes away, and hands it to the next page marked as confirmed if it went away first.
  */
 export class JoinLinkHandover {
   readonly #deps: JoinLinkHandoverDeps;
@@ -48,9 +48,13 @@ export class JoinLinkHandover {
     return this.#inbox.take().map((item) => this.#resolve(item));
   }
 
-  /** The app connected to `origin`: if that answers the link last offered, the user confirmed it. */
-  serverConnected(origin: string): void {
-    this.#confirmed = this.#offered?.server === origin ? this.#offered : null;
+  /**
+   * The app connected to `origin`. Only a connect made to join the offered link's room confirms it
+   * ("Connect and join"); the same server typed by hand after a Cancel joins nothing.
+   */
+  serverConnected(origin: string, forRoom?: string): void {
+    const offered = this.#offered;
+    this.#confirmed = offered && offered.server === origin && offered.roomId === forRoom ? offered : null;
     this.#offered = null;
   }
 

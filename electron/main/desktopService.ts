@@ -123,12 +123,12 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const emitState = () => emit('state', state());
   const save = () => saveSettings(settingsFile, settings);
 
-  async function connect(origin: string): Promise<void> {
+  async function connect(origin: string, forRoom?: string): Promise<void> {
     const next = await ServerConnection.connect(origin, { fetch: fetchImpl });
     unsubscribeSession?.();
     session?.dispose();
     connection = next;
-    links.serverConnected(origin);
+    links.serverConnected(origin, forRoom);
     session = new AuthSession({
       server: origin,
       config: next.config,
@@ -242,11 +242,11 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   return {
     appInfo: () => run(() => deps.appInfo()),
     getState: () => run(state),
-    setServer: (url) =>
+    setServer: (url, forRoom) =>
       run(async () => {
         const origin = parseServerOrigin(url.trim(), rules);
         if (!origin.ok) throw new ServiceError('invalid-argument', origin.reason);
-        await connect(origin.origin);
+        await connect(origin.origin, forRoom);
         return state();
       }),
     forgetServer: (origin) => run(() => forgetServer(origin)),

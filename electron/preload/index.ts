@@ -15,7 +15,7 @@ function subscribe<T>(channel: string, callback: (value: T) => void): () => void
 const api = {
   appInfo: () => ipcRenderer.invoke(IPC_CHANNELS.appInfo),
   getState: () => ipcRenderer.invoke(IPC_CHANNELS.getState),
-  setServer: (url: string) => ipcRenderer.invoke(IPC_CHANNELS.setServer, url),
+  setServer: (url: string, forRoom?: string) => ipcRenderer.invoke(IPC_CHANNELS.setServer, url, forRoom),
   forgetServer: (origin: string) => ipcRenderer.invoke(IPC_CHANNELS.forgetServer, origin),
   signIn: () => ipcRenderer.invoke(IPC_CHANNELS.signIn),
   cancelSignIn: () => ipcRenderer.invoke(IPC_CHANNELS.cancelSignIn),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DiagnosticsDocumentArg, SaveDiagnosticsOptions } from '../diagnostics/document.js';
 import { ClientConfig, JoinResponse } from '../protocol/http.js';
 import { IceServers } from '../protocol/ice.js';
+import { RoomId } from '../protocol/rooms.js';
 import { IPC_CHANNELS, type IpcMethod } from './channels.js';
 
 /** Versions the desktop shell reports (diagnostics, about box). */
@@ -132,8 +133,12 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: DesktopErro
 export interface DesktopApi {
   appInfo(): Promise<Result<AppInfo>>;
   getState(): Promise<Result<DesktopState>>;
-  /** Reads a server's published client configuration and remembers the server as trusted. */
-  setServer(url: string): Promise<Result<DesktopState>>;
+  /**
+   * Reads a server's published client configuration and remembers the server as trusted. `forRoom`:
+   * the user confirmed joining this room there, from a link (the join then survives the reload main
+   * does for the new server); connecting to a server by hand confirms no link.
+   */
+  setServer(url: string, forRoom?: string): Promise<Result<DesktopState>>;
   forgetServer(origin: string): Promise<Result<DesktopState>>;
   /** Sign-in in the system browser (authorization code + PKCE, loopback redirect). */
   signIn(): Promise<Result<DesktopState>>;
@@ -178,7 +183,7 @@ export type DesktopEvent = Extract<keyof DesktopApi, `on${string}`>;
 export const DESKTOP_ARGS = {
   appInfo: z.tuple([]),
   getState: z.tuple([]),
-  setServer: z.tuple([z.string().min(1).max(512)]),
+  setServer: z.tuple([z.string().min(1).max(512), RoomId.optional()]),
   forgetServer: z.tuple([z.string().min(1).max(512)]),
   signIn: z.tuple([]),
   cancelSignIn: z.tuple([]),

@@ -173,8 +173,8 @@ describe('join links in main', () => {
     main.service.handleIncomingLink(formatJoinLink({ roomId: 'abc', server: OTHER }));
     expect(main.sent).toEqual([linkTo('abc', OTHER, false)]); // the page asks the user first
 
-    // "Connect and join": the page connects to it, main reloads the page for the new server's CSP.
-    await main.service.setServer(OTHER);
+    // "Connect and join": the page connects to it for that room, main reloads the page for the new server's CSP.
+    await main.service.setServer(OTHER, 'abc');
     main.service.pageLeaving();
     expect(await main.take()).toEqual([]); // not to the page that is going away
     // Nor does that page start the sign-in: the new page does, so there are not two.
@@ -185,6 +185,25 @@ describe('join links in main', () => {
     main.service.pageLeaving();
     main.service.pageCommitted();
     expect(await main.take()).toEqual([]);
+  });
+
+  it('a link cancelled, then its server connected to by hand, joins nothing after the reload', async () => {
+    const main = mainProcess();
+    await main.service.setServer(HOME);
+    await main.take();
+    main.service.handleIncomingLink(formatJoinLink({ roomId: 'abc', server: OTHER }));
+    expect(main.sent).toEqual([linkTo('abc', OTHER, false)]);
+    // Cancel in the dialog, then Settings: the same server typed in, for no room.
+    await main.service.setServer(OTHER);
+    main.service.pageLeaving();
+    main.service.pageCommitted();
+    expect(await main.take()).toEqual([]);
+    // Nor does a connect for another room confirm this link.
+    main.service.handleIncomingLink(formatJoinLink({ roomId: 'abc', server: OTHER }));
+    await main.service.setServer(OTHER, 'other-room');
+    main.service.pageLeaving();
+    main.service.pageCommitted();
+    expect((await main.take()).filter((e) => e.ok && e.confirmed)).toEqual([]);
   });
 
   it('brings back no join the user did not confirm, or has already made', async () => {
@@ -199,7 +218,7 @@ describe('join links in main', () => {
 
     // Confirmed and joined on the same page (no reload was needed): closing the window later brings nothing back.
     main.service.handleIncomingLink(formatJoinLink({ roomId: 'abc', server: OTHER }));
-    await main.service.setServer(OTHER);
+    await main.service.setServer(OTHER, 'abc');
     await main.service.joinRoom('abc'); // signed out here, so it fails, but the page did carry on with the join
     main.closeWindow();
     main.openWindow({ send: () => undefined, isDestroyed: () => false });

@@ -504,13 +504,13 @@ describe('renderer store: links to a server the user has not trusted', () => {
     expect(store.getState().room.status).toBe('idle');
   });
 
-  it('on confirm: connects to it, signs in there, then joins, in that order', async () => {
+  it('on confirm: connects to it for that room (main keeps the join across its reload), signs in there, then joins, in that order', async () => {
     const { desktop, store } = await started(signedIn());
     desktop.emitLink(unknownLink);
     expect(desktop.calls).toEqual([]);
     expect(await store.getState().confirmServer()).toBe(true);
     expect(desktop.calls).toEqual([
-      ['setServer', [OTHER]],
+      ['setServer', [OTHER, 'abc']],
       ['signIn', []],
       ['joinRoom', ['abc']],
     ]);

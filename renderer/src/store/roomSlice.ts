@@ -124,7 +124,7 @@ export function createRoomSlice({ desktop, roomTokens, fillRandom }: StoreDeps):
     async function proceed(id: number, target: RoomTarget, signIn: boolean): Promise<boolean> {
       patch({ status: 'joining', target, error: null, limits: null });
       if (current()?.server?.origin !== target.server) {
-        if (!(await get().setServer(target.server))) {
+        if (!(await get().setServer(target.server, target.roomId))) {
           if (id === flow) patch(idle); // setServer's error is on show
           return false;
         }

@@ -32,7 +32,8 @@ export interface SessionActions {
   /** A state snapshot from main (call result or event). */
   applyState(state: DesktopState): void;
   /** Each of these records its failure in `lastError` and resolves to whether it succeeded. */
-  setServer(address: string): Promise<boolean>;
+  /** Connects to a server; `forRoom`: to join this room there, as the user confirmed from a link. */
+  setServer(address: string, forRoom?: string): Promise<boolean>;
   forgetServer(origin: string): Promise<boolean>;
   signIn(): Promise<boolean>;
   cancelSignIn(): Promise<void>;
@@ -165,14 +166,14 @@ export function createSessionSlice({ desktop }: StoreDeps): SliceCreator<Session
         get().roomStateChanged(state);
       },
 
-      async setServer(address) {
+      async setServer(address, forRoom) {
         const url = serverAddressToUrl(address);
         if (url == null) {
           get().dismissErrors();
           patch({ lastError: invalid('Enter the server address, for example https://calls.example.org.') });
           return false;
         }
-        const ok = await run('connecting', 'Could not connect to the server', () => desktop.setServer(url));
+        const ok = await run('connecting', 'Could not connect to the server', () => (forRoom === undefined ? desktop.setServer(url) : desktop.setServer(url, forRoom)));
         if (ok && get().ui.route === 'connect') get().navigate('main');
         return ok;
       },
