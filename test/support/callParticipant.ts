@@ -153,7 +153,8 @@ export class Participant {
     this.systemBrowser.lastError = undefined;
     await this.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     try {
-      await expect(this.page.getByText(`Signed in as ${user.name}`)).toBeVisible({ timeout: opts.timeoutMs ?? 5_000 });
+      // The code exchange, the user info and the state's way to the page: seconds on a loaded two-core machine.
+      await expect(this.page.getByText(`Signed in as ${user.name}`)).toBeVisible({ timeout: opts.timeoutMs ?? 15_000 });
     } catch (err) {
       const at = this.systemBrowser.page?.isClosed() === false ? this.systemBrowser.page.url() : 'no page';
       throw new Error(`not signed in; the system browser is at ${at}, last error: ${this.systemBrowser.lastError ?? 'none'}`, { cause: err });
