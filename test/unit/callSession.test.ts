@@ -67,6 +67,7 @@ class FakePc {
 
 class FakeSignal {
   state = ConnectionState.Connected;
+  iceServers: IceServer[] = [];
   readonly sent: { to: string; data: SignalData }[] = [];
   private readonly listeners = new Map<string, ((p: unknown) => void)[]>();
   on<E extends SignalEvent>(event: E, cb: (p: SignalEventPayloads[E]) => void) {

@@ -5,7 +5,7 @@ import { LevelMeter } from './LevelMeter.js';
 import { whatWasTried } from './linkFailureText.js';
 import type { LocalMedia } from './LocalMedia.js';
 import { encryptionLabel, parseIceUrl, rtcConfigurationFor, type MediaPath } from './networkPolicy.js';
-import { PeerLink, sdpSessionId, type LinkState } from './PeerLink.js';
+import { PeerLink, PreparedOffer, sdpSessionId, type LinkState } from './PeerLink.js';
 import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
 import type { SignalClient } from './SignalClient.js';
 import { EventTimeline } from './stats/EventTimeline.js';
@@ -56,6 +56,8 @@ export class CallSession {
   private selfId: string | null = null;
   private detector: RestrictiveNetworkDetector | null = null;
   private ended = false;
+  /** Our first offer, made while the socket opens, for the first peer the welcome names. */
+  private prepared: { offer: PreparedOffer; policy: NetworkPolicy } | null = null;
   /** What happened, for the stats panel and diagnostics. */
   readonly timeline = new EventTimeline();
   readonly sampler: StatsSampler;
@@ -97,12 +99,29 @@ export class CallSession {
       }),
     );
     this.store.callPatch({ phase: 'connecting', failure: null });
+    const connecting = signal.connect();
+    this.prepareOffer();
     try {
-      await signal.connect();
+      await connecting;
     } catch (err) {
+      this.dropPrepared();
       this.fail(`Could not join the room: ${(err as Error).message}.`);
       return;
     }
+  }
+
+  /** With the join's ICE servers at hand (a fresh pre-join token), the offer is made before the welcome. */
+  private prepareOffer(): void {
+    const policy = this.store.call.policy;
+    const result = rtcConfigurationFor(policy, this.deps.signal.iceServers);
+    if (!result.ok || this.deps.signal.iceServers.length === 0) return;
+    const { media } = this.deps;
+    this.prepared = { policy, offer: new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream }) };
+  }
+
+  private dropPrepared(): void {
+    this.prepared?.offer.close();
+    this.prepared = null;
   }
 
   private fail(message: string): void {
@@ -125,6 +144,8 @@ export class CallSession {
     const present = new Set(w.peers.map((p) => p.peerId));
     // We are the newcomer to everyone already here: we offer.
     for (const peer of w.peers) this.onPeerJoined(peer, true);
+    // Alone in the room: the others will offer to us.
+    this.dropPrepared();
     if (w.reconnected) {
       this.timeline.record('reconnect', null, { peers: w.peers.length });
       for (const [peerId, entry] of this.links) {
@@ -145,12 +166,12 @@ export class CallSession {
       if (entry.awayTimer) clearTimeout(entry.awayTimer);
       entry.awayTimer = null;
       // A link that never got anywhere will not now either (the peer may have reloaded): its offer gets a fresh one.
-      if (!initiator && (entry.link.state === 'failed' || (entry.link.state === 'new' && !entry.heard))) this.dropLink(peer.peerId, entry);
-      this.sendMediaState(peer.peerId);
-      return;
+      const stale = !initiator && (entry.link.state === 'failed' || (entry.link.state === 'new' && !entry.heard));
+      if (!stale) return this.sendMediaState(peer.peerId);
+      this.dropLink(peer.peerId, entry);
     }
-    // A newcomer offers to us: its tile shows now, the connection comes with its offer.
-    if (initiator) this.createLink(peer.peerId, true);
+    // A newcomer offers to us: the connection is made now, so its offer applies to it at once (bench:call).
+    this.createLink(peer.peerId, initiator);
     this.sendMediaState(peer.peerId);
   }
 
@@ -192,6 +213,8 @@ export class CallSession {
     const config = this.configFor(policy);
     if (!config || !this.selfId) return null;
     const entry: LinkEntry = { policy, connectTimer: null, disconnectTimer: null, awayTimer: null, meter: null, everConnected: false, heard: false, candidateErrors: [], link: null! };
+    const prepared = initiator && this.prepared?.policy === policy ? this.prepared.offer : null;
+    if (prepared) this.prepared = null;
     entry.link = new PeerLink({
       peerId,
       polite: this.selfId < peerId,
@@ -201,6 +224,7 @@ export class CallSession {
       tracks: this.deps.media.tracks(),
       stream: this.deps.media.stream,
       initiator,
+      prepared,
       events: {
         onRemoteStream: (stream) => {
           this.store.callPeerUpsert(peerId, { stream });
@@ -400,6 +424,7 @@ export class CallSession {
     this.ended = true;
     this.sampler.dispose();
     this.detector?.dispose();
+    this.dropPrepared();
     for (const off of this.unsubscribe.splice(0)) off();
     for (const peerId of [...this.links.keys()]) this.removePeer(peerId);
     this.deps.signal.close();
