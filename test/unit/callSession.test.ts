@@ -248,3 +248,66 @@ describe('CallSession: failures that say nothing about our network', () => {
     expect(FakePc.all[0]!.connectionState).toBe('connected');
   });
 });
+
+describe('CallSession: call setup order', () => {
+  /** A session of our own, joining a room where Bob already is (the shared one is in a call already). */
+  async function newcomer(): Promise<{ mine: CallSession; sig: FakeSignal; st: ReturnType<typeof createAppStore> }> {
+    const sig = new FakeSignal();
+    sig.iceServers = ICE;
+    const st = createAppStore({} as DesktopApi);
+    const mine = new CallSession({
+      signal: sig as unknown as SignalClient,
+      media: { tracks: () => [], stream: {} } as unknown as LocalMedia,
+      RTCPeerConnection: FakePc as unknown as typeof RTCPeerConnection,
+      store: st as unknown as typeof useAppStore,
+      policy: 'auto',
+      rememberNetwork: () => undefined,
+      statsIntervalMs: 3_600_000,
+    });
+    FakePc.all = [];
+    await mine.start();
+    return { mine, sig, st };
+  }
+  const welcome = (peers: PeerInfo[]) => ({ room: 'r', self: ME, peers, roomSizeLimit: 8, iceServers: ICE, iceServersExpireAt: '2030-01-01T00:00:00Z', reconnected: false, previousSelfId: null });
+
+  it('the first offer is made before the welcome, and goes to the first peer the welcome names', async () => {
+    const { mine, sig } = await newcomer();
+    expect(FakePc.all).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakePc.all[0]!.signalingState).toBe('have-local-offer');
+    expect(sig.sent).toHaveLength(0); // nobody to send it to yet
+    sig.emit(SignalEvent.Welcome, welcome([BOB]));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakePc.all).toHaveLength(1);
+    const offers = sig.sent.filter((s) => s.data.kind === 'description');
+    expect(offers).toEqual([{ to: BOB.peerId, data: { kind: 'description', description: { type: 'offer', sdp: FakePc.all[0]!.localDescription!.sdp } } }]);
+    mine.leave();
+  });
+
+  it('alone in the room, the prepared connection is closed: the others offer to us', async () => {
+    const { mine, sig } = await newcomer();
+    sig.emit(SignalEvent.Welcome, welcome([]));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakePc.all[0]!.connectionState).toBe('closed');
+    expect(sig.sent.filter((s) => s.data.kind === 'description')).toHaveLength(0);
+    mine.leave();
+  });
+
+  it('a newcomer gets its connection when it joins, and its remote stream once connected', async () => {
+    const { mine, sig, st } = await newcomer();
+    sig.emit(SignalEvent.Welcome, welcome([]));
+    sig.emit(SignalEvent.PeerJoined, BOB);
+    expect(FakePc.all).toHaveLength(2);
+    const pc = FakePc.all[1]!;
+    sig.emit(SignalEvent.Signal, { from: BOB.peerId, data: offerFrom('777') });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakePc.all).toHaveLength(2);
+    expect(pc.remoteDescription?.sdp).toContain('o=- 777 ');
+    const stream = { id: 'bob-stream' } as unknown as MediaStream;
+    (pc.ontrack as unknown as (e: { streams: MediaStream[]; track: unknown }) => void)({ streams: [stream], track: {} });
+    expect(st.getState().call.peers[BOB.peerId]?.stream ?? null).toBeNull();
+    pc.become('connected');
+    expect(st.getState().call.peers[BOB.peerId]?.stream).toBe(stream);
+    mine.leave();
+  });
+});
