@@ -24,11 +24,14 @@ export const STEP_ORDER = [
   'pc-new',
   'local-offer',
   'sent-offer',
+  'alice:recv-peer-joined',
   'alice:recv-offer',
   'alice:pc-new',
   'alice:remote-offer',
   'alice:local-answer',
   'alice:sent-answer',
+  'alice:first-candidate',
+  'alice:first-relay-candidate',
   'first-candidate',
   'first-relay-candidate',
   'recv-answer',
@@ -82,7 +85,7 @@ export function appSample(bob: ProbeDump, alice: ProbeDump | null, path: string 
     // Both browsers run on this machine: epoch times (timeOrigin + now) are comparable.
     const shift = alice.timeOrigin - bob.timeOrigin;
     const aliceT0 = t0 - shift;
-    const wanted = new Set(['recv-offer', 'pc-new', 'remote-offer', 'local-answer', 'sent-answer', 'connected']);
+    const wanted = new Set(['recv-peer-joined', 'recv-offer', 'pc-new', 'remote-offer', 'local-answer', 'sent-answer', 'first-candidate', 'first-relay-candidate', 'connected']);
     const aliceSteps = stepsOf(alice.marks.filter((m) => wanted.has(m.name)), t0, pcAfter(alice.marks, aliceT0), 'alice:', shift);
     Object.assign(steps, aliceSteps);
   }

@@ -48,6 +48,8 @@ const args = benchArgs('npm run bench:call -- [options]\n\nJoin → connected an
   'bridge-samples': { default: 20, help: 'round trips timed through the test desktop bridge (getState)' },
   'target-ratio': { default: 1.5, help: 'ZeroRange join→first frame median within this × the floor' },
   'restrictive-target-ms': { default: 1000, help: 'restrictive network: join→connected p90 below this' },
+  'connected-ratio': { default: 2, help: 'Auto: ZeroRange join→connected median within this × the floor' },
+  'restrictive-ratio': { default: 1.3, help: "restrictive network, first time: ZeroRange join→connected p90 within this × the two-page floor's p90 (same run)" },
   floor: {
     default: 'auto',
     help: 'one-page (both peer connections in Bob\'s page), two-page (Alice\'s in her browser, messages carried by this process), or auto: two-page on the restrictive network only (in one page both sit behind the same firewall and meet host to host)',
@@ -72,6 +74,7 @@ if (!['auto', 'one-page', 'two-page'].includes(args.floor)) {
 const twoPageFloor = (block: Block) => args.floor === 'two-page' || (args.floor === 'auto' && block.restrictive !== null);
 const blocks = ALL_BLOCKS.filter((b) => wanted.includes(b) && !(args['skip-restrictive'] && BLOCKS[b].restrictive)).map((b) => BLOCKS[b]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'v8.execute', 'webrtc'];
 
 const why = await unavailable();
 if (why) {
@@ -126,6 +129,10 @@ async function appRun(block: Block): Promise<RunSample> {
   await step('pre-join', () => bench.bobPrejoin(block.restrictive === 'remembered' ? null : block.bobPolicy, block.bobEffective));
   await sleep(args['settle-ms']);
   await resetProbe(alice.page);
+  // A Chromium trace of both pages per run (README: finding where the time goes); it slows the run.
+  const traceDir = process.env.ZR_TRACE_DIR;
+  const traced = traceDir ? [bob, alice] : [];
+  for (const m of traced) await m.page.context().browser()!.startTracing(m.page, { path: `${traceDir}/${block.name}-${Date.now()}-${m === bob ? 'bob' : 'alice'}.json`, categories: TRACE_CATEGORIES });
   await bob.page.getByRole('button', { name: 'Join call' }).click();
   const ok = await bob.page.evaluate((ms) => {
     const probe = window.__zrProbe!;
@@ -134,6 +141,7 @@ async function appRun(block: Block): Promise<RunSample> {
   }, args['timeout-ms']);
   // The app's tile shows the picture a moment later (React renders it); not waited for on failure.
   if (ok) await bob.page.evaluate(() => window.__zrProbe!.waitPc(0, ['tile-frame'], 3000));
+  for (const m of traced) await m.page.context().browser()!.stopTracing();
   const path = ok ? pathLabel((await bob.participant.paths())[0]) : null;
   const [bobDump, aliceDump] = await Promise.all([dump(bob.page), dump(alice.page)]);
   const s = appSample(bobDump, aliceDump, path, ok, ok ? undefined : `not connected with a first frame within ${args['timeout-ms']} ms`);
@@ -348,6 +356,24 @@ for (const s of summaries) {
     });
   }
   checks.push({ name: `${s.label}: every run connected`, ok: s.runs.app > 0 && s.runs.appFailed === 0, detail: `${s.runs.app - s.runs.appFailed}/${s.runs.app} ZeroRange, ${s.runs.floor - s.runs.floorFailed}/${s.runs.floor} floor` });
+  if (s.name === 'auto') {
+    const c = ratio(s.app.connected.p50, s.floor.connected.p50);
+    checks.push({
+      name: `${s.label}: join→connected within ${args['connected-ratio']}× the floor (p50)`,
+      ok: c <= args['connected-ratio'],
+      detail: `${Math.round(s.app.connected.p50)} ms vs ${Math.round(s.floor.connected.p50)} ms (×${c})`,
+    });
+  }
+  if (BLOCKS[s.name].restrictive === 'first-time') {
+    // The floor is bimodal here too (ICE over the TLS relay meets at ~110 or ~300 ms): its p90 comes
+    // from the same run, so both saw the same machine; with fewer than 20 runs p90 is one sample.
+    const c = ratio(s.app.connected.p90, s.floor.connected.p90);
+    checks.push({
+      name: `${s.label}: join→connected p90 within ${args['restrictive-ratio']}× the two-page floor's p90`,
+      ok: c <= args['restrictive-ratio'],
+      detail: `${Math.round(s.app.connected.p90)} ms vs ${Math.round(s.floor.connected.p90)} ms (×${c}, ${s.runs.app} runs)`,
+    });
+  }
   if (BLOCKS[s.name].restrictive) {
     checks.push({
       name: `${s.label}: join→connected p90 < ${args['restrictive-target-ms']} ms`,

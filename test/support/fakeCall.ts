@@ -1,4 +1,4 @@
-import type { SignalData } from '../../shared/protocol/index.js';
+import type { IceServer, SignalData } from '../../shared/protocol/index.js';
 import { ConnectionState, type SignalEvent, type SignalEventPayloads } from '../../renderer/src/call/signalTypes.js';
 
 // Stand-ins for the browser's RTCPeerConnection and the signaling client, so the call domain runs in
@@ -68,6 +68,8 @@ export class FakePc {
 
 export class FakeSignal {
   state = ConnectionState.Connected;
+  /** The join's ICE servers, known before the welcome (a newcomer prepares its offer with them). */
+  iceServers: IceServer[] = [];
   readonly sent: { to: string; data: SignalData }[] = [];
   private readonly listeners = new Map<string, ((p: unknown) => void)[]>();
   on<E extends SignalEvent>(event: E, cb: (p: SignalEventPayloads[E]) => void) {

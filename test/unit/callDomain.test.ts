@@ -99,13 +99,27 @@ describe('call domain: the welcome/offer race', () => {
     signal.emit(SignalEvent.Welcome, welcome([]));
   });
 
-  it('an offer from a peer we know of but have no connection with yet is answered on a new one', async () => {
+  it('a newcomer gets its connection when it joins, so its offer applies at once and is answered on it', async () => {
     signal.emit(SignalEvent.PeerJoined, BOB);
-    expect(FakePc.all).toHaveLength(0); // the newcomer offers; we wait for it
+    expect(FakePc.all).toHaveLength(1); // made now; the newcomer offers, we do not
+    expect(FakePc.all[0]!.signalingState).toBe('stable');
     signal.emit(SignalEvent.Signal, { from: BOB.peerId, data: offerFrom('900') });
     await settle();
     expect(FakePc.all).toHaveLength(1);
-    expect(sentTo(BOB.peerId, 'description').at(-1)!.data).toMatchObject({ description: { type: 'answer' } });
+    expect(FakePc.all[0]!.remoteDescription?.sdp).toContain('o=- 900 ');
+    expect(sentTo(BOB.peerId, 'description').map((m) => (m.data as { description: { type: string } }).description.type)).toEqual(['answer']);
+  });
+
+  it('its remote stream is shown once the connection is up, not at the track event', async () => {
+    signal.emit(SignalEvent.PeerJoined, BOB);
+    const pc = FakePc.all[0]!;
+    signal.emit(SignalEvent.Signal, { from: BOB.peerId, data: offerFrom('904') });
+    await settle();
+    const stream = { id: 'bob-stream' } as unknown as MediaStream;
+    (pc.ontrack as unknown as (e: { streams: MediaStream[]; track: unknown }) => void)({ streams: [stream], track: {} });
+    expect(peers.get(BOB.peerId)?.stream).toBeNull();
+    pc.become('connected');
+    expect(peers.get(BOB.peerId)?.stream).toBe(stream);
   });
 
   it('an offer from a peer signaling has not announced is dropped: no connection to a stranger', async () => {
@@ -131,6 +145,38 @@ describe('call domain: the welcome/offer race', () => {
     expect(sentTo(ANN.peerId, 'description').map((m) => (m.data as { description: { type: string } }).description.type)).toEqual(['offer']);
     // Towards Bob we are polite: we roll back and answer his.
     expect(sentTo(BOB.peerId, 'description').at(-1)!.data).toMatchObject({ description: { type: 'answer' } });
+  });
+});
+
+describe('call domain: the first offer is prepared while the socket opens', () => {
+  beforeEach(() => {
+    signal.iceServers = ICE; // the pre-join's join is at hand before the welcome
+  });
+
+  it('is made before the welcome and goes to the first peer the welcome names', async () => {
+    await start();
+    expect(FakePc.all).toHaveLength(1);
+    await settle();
+    expect(FakePc.all[0]!.signalingState).toBe('have-local-offer');
+    expect(signal.sent).toEqual([]); // nobody to send it to yet
+    signal.emit(SignalEvent.Welcome, welcome([BOB]));
+    await settle();
+    expect(FakePc.all).toHaveLength(1);
+    expect(sentTo(BOB.peerId, 'description').map((m) => m.data)).toEqual([{ kind: 'description', description: { type: 'offer', sdp: FakePc.all[0]!.localDescription!.sdp } }]);
+  });
+
+  it('alone in the room, the prepared connection is closed: the others offer to us', async () => {
+    await start();
+    signal.emit(SignalEvent.Welcome, welcome([]));
+    await settle();
+    expect(FakePc.all[0]!.connectionState).toBe('closed');
+    expect(signal.sent.filter((m) => m.data.kind === 'description')).toEqual([]);
+  });
+
+  it('without ICE servers before the welcome (a reconnect fetching a fresh join), nothing is prepared', async () => {
+    signal.iceServers = [];
+    await start();
+    expect(FakePc.all).toHaveLength(0);
   });
 });
 

@@ -1,44 +1,16 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
-import { CallEvent, newPeerView, type CallSessionEvents, type MediaFlags, type PeerView } from './events.js';
+import { CallEvent, newPeerView, type CallSessionEvents, type PeerView } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
 import { whatWasTried } from './linkFailureText.js';
 import { rtcConfigurationFor, urlsOf as urls } from './networkPolicy.js';
-import { PeerLink, type LinkState } from './PeerLink.js';
+import { PeerLink, PreparedOffer, type LinkState } from './PeerLink.js';
 import { RestrictiveNetworkDetector, type NetworkVerdict } from './RestrictiveNetworkDetector.js';
-import type { SignalClient } from './SignalClient.js';
 import { ConnectionState, SignalEvent, type WelcomeEvent } from './signalTypes.js';
 import { CallStats } from './stats/CallStats.js';
+import type { CallSessionDeps } from './sessionOptions.js';
 import { clockFrom, TimerSet, type Clock } from './timers.js';
 import { TypedEmitter } from './TypedEmitter.js';
-
-/** What a session sends: LocalMedia, or a stand-in in tests. */
-export interface MediaSource {
-  readonly stream: MediaStream;
-  tracks(): MediaStreamTrack[];
-  readonly flags: MediaFlags;
-}
-
-export type LevelMeterFactory = (stream: MediaStream, onLevel: (level: number, speaking: boolean) => void) => { close(): void };
-
-export interface CallSessionDeps {
-  signal: SignalClient;
-  media: MediaSource;
-  RTCPeerConnection: typeof RTCPeerConnection;
-  policy: NetworkPolicy;
-  rememberNetwork: (restrictive: boolean) => void;
-  /** Timers of the session's own decisions (grace periods, restarts, timeouts); tests drive a fake one. */
-  clock?: Partial<Clock>;
-  /** A level meter per remote stream (an AudioContext by default). */
-  createMeter?: LevelMeterFactory;
-  statsIntervalMs?: number;
-  /** ICE `disconnected` this long means the path is gone: restart ICE. */
-  disconnectedRestartMs?: number;
-  /** A link not connected this long after it started is treated as failed (relay-only gathering can stall for ever). */
-  connectTimeoutMs?: number;
-  /** A peer whose signaling dropped keeps its peer connection this long, waiting for it to come back. */
-  awayGraceMs?: number;
-}
 
 interface LinkEntry {
   link: PeerLink;
@@ -57,6 +29,8 @@ interface LinkEntry {
  * SignalClient. It owns the connections and keeps the view of every peer; it reports what happens as
  * typed events (`CallEvent`) and never touches app state or the DOM.
  */
+export type { CallSessionDeps, LevelMeterFactory, MediaSource } from './sessionOptions.js';
+
 export class CallSession extends TypedEmitter<CallSessionEvents> {
   private readonly links = new Map<string, LinkEntry>();
   /** Every peer signaling told us of, with or without a connection: the tiles. */
@@ -68,6 +42,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private detector: RestrictiveNetworkDetector | null = null;
   private failure: string | null = null;
   private ended = false;
+  /** Our first offer, made while the socket opens, for the first peer the welcome names. */
+  private prepared: PreparedOffer | null = null;
   /** Statistics, selected pairs and the timeline, for the stats panel and diagnostics. */
   readonly stats: CallStats;
 
@@ -111,12 +87,28 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       }),
     );
     this.emit(CallEvent.PhaseChanged, { phase: 'connecting', failure: null });
+    const connecting = signal.connect();
+    this.prepareOffer();
     try {
-      await signal.connect();
+      await connecting;
     } catch (err) {
+      this.dropPrepared();
       this.fail(`Could not join the room: ${(err as Error).message}.`);
       return;
     }
+  }
+
+  /** With the join's ICE servers at hand (a fresh pre-join token), the offer is made before the welcome (bench:call). */
+  private prepareOffer(): void {
+    const { signal, media } = this.deps;
+    const result = rtcConfigurationFor(this.deps.policy, signal.iceServers);
+    if (!result.ok || signal.iceServers.length === 0) return;
+    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
+  }
+
+  private dropPrepared(): void {
+    this.prepared?.close();
+    this.prepared = null;
   }
 
   private fail(message: string): void {
@@ -152,6 +144,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const present = new Set(w.peers.map((p) => p.peerId));
     // We are the newcomer to everyone already here: we offer.
     for (const peer of w.peers) this.onPeerJoined(peer, true);
+    // Alone in the room: the others will offer to us.
+    this.dropPrepared();
     if (w.reconnected) {
       this.stats.timeline.record('reconnect', null, { peers: w.peers.length });
       for (const [peerId, entry] of this.links) {
@@ -171,12 +165,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       // Back after a signaling drop: the peer connection was kept.
       entry.timers.stop('away');
       // A link that never got anywhere will not now either (the peer may have reloaded): its offer gets a fresh one.
-      if (!initiator && (entry.link.state === 'failed' || (entry.link.state === 'new' && !entry.heard))) this.dropLink(peer.peerId, entry);
-      this.sendMediaState(peer.peerId);
-      return;
+      const stale = !initiator && (entry.link.state === 'failed' || (entry.link.state === 'new' && !entry.heard));
+      if (!stale) return this.sendMediaState(peer.peerId);
+      this.dropLink(peer.peerId, entry);
     }
-    // A newcomer offers to us: its tile shows now, the connection comes with its offer.
-    if (initiator) this.createLink(peer.peerId, true);
+    // A newcomer offers to us: the connection is made now, so its offer applies to it at once (bench:call).
+    this.createLink(peer.peerId, initiator);
     this.sendMediaState(peer.peerId);
   }
 
@@ -222,6 +216,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       tracks: this.deps.media.tracks(),
       stream: this.deps.media.stream,
       initiator,
+      prepared: initiator ? this.takePrepared() : null,
       events: {
         onRemoteStream: (stream) => this.onRemoteStream(peerId, entry, stream),
         onStateChange: (state) => this.onLinkState(peerId, entry, state),
@@ -248,6 +243,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.armConnectTimer(peerId, entry);
     this.upsert(peerId, { link: 'new' });
     return entry;
+  }
+
+  /** The prepared offer, for the first link we offer on (it was made with this session's policy). */
+  private takePrepared(): PreparedOffer | null {
+    const prepared = this.prepared;
+    this.prepared = null;
+    return prepared;
   }
 
   private onRemoteStream(peerId: string, entry: LinkEntry, stream: MediaStream): void {
@@ -400,6 +402,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.ended = true;
     this.stats.dispose();
     this.detector?.dispose();
+    this.dropPrepared();
     for (const off of this.unsubscribe.splice(0)) off();
     for (const peerId of [...this.views.keys(), ...this.links.keys()]) this.removePeer(peerId);
     this.deps.signal.close();

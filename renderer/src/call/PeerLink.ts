@@ -30,6 +30,66 @@ export interface PeerLinkOptions {
   initiator: boolean;
   stream: MediaStream;
   events: PeerLinkEvents;
+  /** An initiator's connection made and offered ahead (its config, tracks and stream are used, not these). */
+  prepared?: PreparedOffer | null;
+}
+
+/** What a prepared connection reported before it was taken over, in order. */
+type HeldEvent =
+  | { kind: 'candidate'; candidate: RTCIceCandidate | null }
+  | { kind: 'candidate-error'; event: RTCPeerConnectionIceErrorEvent }
+  | { kind: 'gathering-start' };
+
+/** Sends our tracks, and receives audio and video whether or not we send them. */
+function addMedia(pc: RTCPeerConnection, tracks: MediaStreamTrack[], stream: MediaStream): Map<string, RTCRtpSender> {
+  const senders = new Map<string, RTCRtpSender>();
+  // addTrack (not addTransceiver): a colliding remote offer can then reuse these transceivers.
+  for (const track of tracks) senders.set(track.kind, pc.addTrack(track, stream));
+  // Without a camera or microphone we still receive the others' (and negotiate at all).
+  for (const kind of ['audio', 'video'] as const) {
+    if (!senders.has(kind)) senders.set(kind, pc.addTransceiver(kind, { direction: 'recvonly' }).sender);
+  }
+  return senders;
+}
+
+/**
+ * A newcomer's first peer connection, made and offered while its socket opens and joins: the offer
+ * (about 15 ms of WebRTC work, more while a render holds the page) is ready when the welcome names
+ * the peer it is for (bench:call). Candidates and errors are held until a PeerLink takes it over.
+ */
+export class PreparedOffer {
+  readonly pc: RTCPeerConnection;
+  readonly senders: Map<string, RTCRtpSender>;
+  /** Settles when the offer is the local description. */
+  readonly ready: Promise<void>;
+  private held: HeldEvent[] = [];
+
+  constructor(opts: { config: RTCConfiguration; RTCPeerConnection: typeof RTCPeerConnection; tracks: MediaStreamTrack[]; stream: MediaStream }) {
+    const pc = new opts.RTCPeerConnection(opts.config);
+    this.pc = pc;
+    this.senders = addMedia(pc, opts.tracks, opts.stream);
+    pc.onicecandidate = ({ candidate }) => this.held.push({ kind: 'candidate', candidate });
+    pc.onicecandidateerror = (event) => this.held.push({ kind: 'candidate-error', event: event as RTCPeerConnectionIceErrorEvent });
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'gathering') this.held.push({ kind: 'gathering-start' });
+    };
+    this.ready = pc.setLocalDescription();
+    // Reported by the PeerLink that takes it over; unused, it is closed.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Stops holding: what happened so far, for the PeerLink taking over (it sets its own handlers). */
+  release(): HeldEvent[] {
+    this.pc.onicecandidate = null;
+    this.pc.onicecandidateerror = null;
+    this.pc.onicegatheringstatechange = null;
+    return this.held.splice(0);
+  }
+
+  close(): void {
+    this.release();
+    this.pc.close();
+  }
 }
 
 /**
@@ -60,14 +120,12 @@ export class PeerLink {
   constructor(private readonly opts: PeerLinkOptions) {
     this.peerId = opts.peerId;
     this.polite = opts.polite;
-    this.pc = new opts.RTCPeerConnection(opts.config);
+    const prepared = opts.prepared ?? null;
+    // The answering side waits for an offer: a candidate pool gathers meanwhile, so its candidates (a TURN
+    // allocation among them, ~70–120 ms) are not begun only when the answer is set (bench:call).
+    this.pc = prepared?.pc ?? new opts.RTCPeerConnection(opts.initiator ? opts.config : { ...opts.config, iceCandidatePoolSize: 1 });
     const pc = this.pc;
-    // addTrack (not addTransceiver): a colliding remote offer can then reuse these transceivers.
-    for (const track of opts.tracks) this.senders.set(track.kind, pc.addTrack(track, opts.stream));
-    // Without a camera or microphone we still receive the others' (and negotiate at all).
-    for (const kind of ['audio', 'video'] as const) {
-      if (!this.senders.has(kind)) this.senders.set(kind, pc.addTransceiver(kind, { direction: 'recvonly' }).sender);
-    }
+    for (const [kind, sender] of prepared?.senders ?? addMedia(pc, opts.tracks, opts.stream)) this.senders.set(kind, sender);
 
     // The answering side's first negotiation is the remote offer; later changes renegotiate normally.
     let offersAllowed = opts.initiator;
@@ -81,22 +139,65 @@ export class PeerLink {
     this.allowOffers = () => {
       offersAllowed = true;
     };
-    pc.onicecandidate = ({ candidate }) => {
-      if (candidate) opts.events.onCandidate(candidate);
-      else opts.events.onGatheringComplete();
-      opts.send({ kind: 'candidate', candidate: candidate ? candidate.toJSON() as RTCIceCandidateInit & { candidate: string } : null });
-    };
-    pc.onicecandidateerror = (event) => opts.events.onCandidateError(event as RTCPeerConnectionIceErrorEvent);
+    // The remote stream is reported once connected: showing it means a render (a video element, a level
+    // meter), and one while a description is applied or ICE and DTLS run delayed the answer and the
+    // connected event by 10–20 ms (bench:call). No frame can arrive before connected anyway.
+    let heldStreams: MediaStream[] | null = [];
     pc.ontrack = ({ streams, track }) => {
-      opts.events.onRemoteStream(streams[0] ?? new MediaStream([track]));
+      const stream = streams[0] ?? new MediaStream([track]);
+      if (heldStreams === null) opts.events.onRemoteStream(stream);
+      else if (!heldStreams.includes(stream)) heldStreams.push(stream);
     };
-    pc.onconnectionstatechange = () => opts.events.onStateChange(this.state);
-    pc.onicegatheringstatechange = () => {
-      if (pc.iceGatheringState === 'gathering') opts.events.onGatheringStart();
+    pc.onconnectionstatechange = () => {
+      opts.events.onStateChange(this.state);
+      if (pc.connectionState !== 'connected' || heldStreams === null) return;
+      const streams = heldStreams;
+      heldStreams = null;
+      for (const stream of streams) opts.events.onRemoteStream(stream);
     };
+    if (prepared) {
+      void this.offerPrepared(prepared);
+      return;
+    }
+    this.listenForCandidates();
     // At once, not on negotiationneeded: that task runs only after the render our caller's store
     // updates queued, 10–20 ms later (bench:call).
     if (opts.initiator) void this.negotiate();
+  }
+
+  private listenForCandidates(): void {
+    const { pc, opts } = this;
+    pc.onicecandidate = ({ candidate }) => this.onCandidate(candidate);
+    pc.onicecandidateerror = (event) => opts.events.onCandidateError(event as RTCPeerConnectionIceErrorEvent);
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === 'gathering') opts.events.onGatheringStart();
+    };
+  }
+
+  private onCandidate(candidate: RTCIceCandidate | null): void {
+    if (candidate) this.opts.events.onCandidate(candidate);
+    else this.opts.events.onGatheringComplete();
+    this.opts.send({ kind: 'candidate', candidate: candidate ? candidate.toJSON() as RTCIceCandidateInit & { candidate: string } : null });
+  }
+
+  /** Sends the prepared offer as soon as it is set, then the candidates it gathered meanwhile. */
+  private async offerPrepared(prepared: PreparedOffer): Promise<void> {
+    this.makingOffer = true;
+    try {
+      await prepared.ready;
+      if (!this.closed) this.opts.send({ kind: 'description', description: this.localDescription() });
+    } catch (err) {
+      this.opts.events.onError(err as Error, 'creating an offer');
+    } finally {
+      this.makingOffer = false;
+    }
+    if (this.closed) return;
+    for (const held of prepared.release()) {
+      if (held.kind === 'candidate') this.onCandidate(held.candidate);
+      else if (held.kind === 'candidate-error') this.opts.events.onCandidateError(held.event);
+      else this.opts.events.onGatheringStart();
+    }
+    this.listenForCandidates();
   }
 
   get state(): LinkState {
@@ -225,6 +326,7 @@ export class PeerLink {
     this.pc.onicecandidate = null;
     this.pc.onconnectionstatechange = null;
     this.pc.onicegatheringstatechange = null;
+    this.pc.onicecandidateerror = null;
     this.pc.ontrack = null;
     this.pc.close();
     this.opts.events.onStateChange('closed');

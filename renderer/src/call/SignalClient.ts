@@ -163,6 +163,8 @@ export class SignalClient {
       throw toSignalError(err);
     }
     if (this._state === ConnectionState.Closed) throw new SignalError('socket-closed', 'the client closed the connection');
+    // Known before the welcome: a newcomer prepares its first offer while the socket opens.
+    this._iceServers = join.iceServers;
     return new Promise<void>((resolve, reject) => {
       const ws = new this.deps.WebSocket(join.signalingUrl);
       this.socket = ws;
