@@ -121,9 +121,9 @@ export class PeerLink {
     this.peerId = opts.peerId;
     this.polite = opts.polite;
     const prepared = opts.prepared ?? null;
-    // The answering side waits for an offer: a candidate pool gathers meanwhile, so its candidates (a TURN
-    // allocation among them, ~70–120 ms) are not begun only when the answer is set (bench:call).
-    this.pc = prepared?.pc ?? new opts.RTCPeerConnection(opts.initiator ? opts.config : { ...opts.config, iceCandidatePoolSize: 1 });
+    // No candidate pool on the answering side: with one, a call test saw the restrictive-network
+    // detector (fed by gathering events) call an open network restrictive.
+    this.pc = prepared?.pc ?? new opts.RTCPeerConnection(opts.config);
     const pc = this.pc;
     for (const [kind, sender] of prepared?.senders ?? addMedia(pc, opts.tracks, opts.stream)) this.senders.set(kind, sender);
 

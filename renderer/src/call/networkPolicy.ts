@@ -47,9 +47,9 @@ function filterServers(servers: IceServer[], keep: (url: IceUrl) => boolean): RT
   return out;
 }
 
-// No pool in the configuration itself: an offering connection gathers as soon as its offer is set. The
-// answering side, made when the newcomer joins, asks for a pool of its own while it waits for the offer
-// (PeerLink); a connection configured with a pool once sat without local candidates in Chromium 156.
+// No pre-gathered pool: with one, Chromium 156 left an answering peer connection without local
+// candidates (ICE stayed 'new'), and the restrictive-network detector, fed by gathering events, once
+// called an open network restrictive (call tests). The offer prepared at the click gathers early instead.
 const CANDIDATE_POOL_SIZE = 0;
 
 export function rtcConfigurationFor(policy: NetworkPolicy, iceServers: IceServer[]): RtcConfigurationResult {
