@@ -1,16 +1,9 @@
-import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { importRefusals } from '../support/lintProbe.js';
 
 // Inside the renderer, the call domain is below the app: the store maps its events, never the other
 // way. The lint rule that says so, proved on every import form.
-const eslint = new ESLint();
-
-async function refusals(filePath: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(`${code}\n`, { filePath });
-  const fatal = result!.messages.filter((m) => m.fatal);
-  if (fatal.length > 0) throw new Error(`probe does not parse: ${fatal[0]!.message}`);
-  return result!.messages.filter((m) => m.ruleId === 'local/import-patterns').map((m) => m.message);
-}
+const refusals = (filePath: string, code: string) => importRefusals(filePath, `${code}\n`);
 
 describe('the call layer', () => {
   it.each([

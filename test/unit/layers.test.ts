@@ -1,22 +1,14 @@
 import { build } from 'esbuild';
-import { ESLint } from 'eslint';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { PreloadApi } from '../../electron/preload/index.js';
 import { DESKTOP_ARGS, DESKTOP_CALLS, DESKTOP_EVENTS, IPC_CHANNELS, type DesktopApi } from '../../shared/ipc/desktopApi.js';
+import { importRefusals as refusals } from '../support/lintProbe.js';
 
 // The lint config is the written-down import graph; these cases prove it bites, on every import form.
-const eslint = new ESLint();
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-async function refusals(filePath: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath });
-  const fatal = result!.messages.filter((m) => m.fatal);
-  if (fatal.length > 0) throw new Error(`probe does not parse: ${fatal[0]!.message}`);
-  return result!.messages.filter((m) => m.ruleId === 'local/import-patterns').map((m) => m.message);
-}
 
 type Case = [name: string, file: string, code: string];
 

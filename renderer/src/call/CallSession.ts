@@ -404,7 +404,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.detector?.dispose();
     this.dropPrepared();
     for (const off of this.unsubscribe.splice(0)) off();
-    for (const peerId of [...this.views.keys(), ...this.links.keys()]) this.removePeer(peerId);
+    // Every link has a view (createLink makes one): removing the views takes the links too.
+    for (const peerId of [...this.views.keys()]) this.removePeer(peerId);
     this.deps.signal.close();
   }
 }

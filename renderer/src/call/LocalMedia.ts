@@ -46,10 +46,6 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
     return this.current.media;
   }
 
-  private get view(): LocalView {
-    return this.current;
-  }
-
   /** Opens camera and microphone (either alone if the other is missing) for the preview and the call. */
   async open({ startMuted, startCameraOff }: { startMuted: boolean; startCameraOff: boolean }): Promise<void> {
     const video = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
@@ -77,7 +73,7 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
       media: { audio: Boolean(audio) && !startMuted, video: Boolean(camera) && !startCameraOff, screen: false },
       error: stream ? (audio && camera ? null : 'Only part of your media could be opened: ' + (error ?? '')) : error,
       selected: {
-        ...this.view.selected,
+        ...this.current.selected,
         audioinput: audio?.getSettings().deviceId ?? null,
         videoinput: camera?.getSettings().deviceId ?? null,
       },
@@ -102,8 +98,8 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
     if (!audio) return;
     const create = this.deps.createMeter ?? ((stream, onLevel) => new LevelMeter(stream, onLevel));
     this.meter = create(new MediaStream([audio]), (level, speaking) => {
-      const settled = level === 0 && this.view.level !== 0;
-      if (settled || Math.abs(level - this.view.level) >= 0.02 || speaking !== this.view.speaking) this.patch({ level, speaking });
+      const settled = level === 0 && this.current.level !== 0;
+      if (settled || Math.abs(level - this.current.level) >= 0.02 || speaking !== this.current.speaking) this.patch({ level, speaking });
     });
   }
 
@@ -123,19 +119,19 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
   setAudioEnabled(on: boolean): void {
     const audio = this.track('audio');
     if (audio) audio.enabled = on;
-    this.patch({ media: { ...this.view.media, audio: Boolean(audio) && on } });
+    this.patch({ media: { ...this.current.media, audio: Boolean(audio) && on } });
   }
 
   setVideoEnabled(on: boolean): void {
     const camera = this.track('video');
     if (camera) camera.enabled = on;
-    this.patch({ media: { ...this.view.media, video: Boolean(camera) && on } });
+    this.patch({ media: { ...this.current.media, video: Boolean(camera) && on } });
   }
 
   /** Switches to another device; returns the new track for the senders (null for speakers). */
   async switchDevice(kind: DeviceOption['kind'], deviceId: string): Promise<MediaStreamTrack | null> {
     if (kind === 'audiooutput') {
-      this.patch({ selected: { ...this.view.selected, audiooutput: deviceId } });
+      this.patch({ selected: { ...this.current.selected, audiooutput: deviceId } });
       return null;
     }
     const trackKind = kind === 'audioinput' ? 'audio' : 'video';
@@ -154,7 +150,7 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
       old.stop();
     }
     this.stream.addTrack(track);
-    this.patch({ selected: { ...this.view.selected, [kind]: deviceId }, error: null, stream: this.stream });
+    this.patch({ selected: { ...this.current.selected, [kind]: deviceId }, error: null, stream: this.stream });
     if (trackKind === 'audio') this.watchLevel();
     return track;
   }
@@ -169,7 +165,7 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
     }
     if (!this.screenTrack) return null;
     this.screenTrack.addEventListener('ended', onEnded, { once: true });
-    this.patch({ media: { ...this.view.media, screen: true } });
+    this.patch({ media: { ...this.current.media, screen: true } });
     return this.screenTrack;
   }
 
@@ -177,7 +173,7 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
   stopScreen(): MediaStreamTrack | null {
     this.screenTrack?.stop();
     this.screenTrack = null;
-    this.patch({ media: { ...this.view.media, screen: false } });
+    this.patch({ media: { ...this.current.media, screen: false } });
     return this.track('video');
   }
 

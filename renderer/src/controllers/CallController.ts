@@ -55,6 +55,8 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   private resuming: RememberedCall | null = null;
   private resumeChecked = false;
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
+  /** Saves the call's record now (while in a call). */
+  private saveCall: (() => void) | null = null;
 
   constructor(private readonly deps: CallControllerDeps) {
     super();
@@ -168,9 +170,6 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = setInterval(this.saveCall, memory.graceMs / 3);
   }
-
-  /** Saves the call's record now (while in a call). */
-  private saveCall: (() => void) | null = null;
 
   /** Ends the session and releases the devices; what is remembered of the call is the caller's choice. */
   private teardown(): void {
