@@ -65,7 +65,7 @@ export default tseslint.config(
   },
   {
     files: ['server/**/*.ts'],
-    ...importPatterns('server/', ['~/server/**', SHARED, '#node', 'ws', 'pino', 'prom-client', 'zod', 'jose']),
+    ...importPatterns('server/', ['~/server/**', SHARED, '#node', 'ws', 'pino', 'prom-client', 'zod', 'jose', 'ioredis', 'rate-limiter-flexible']),
   },
   {
     files: ['dev/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],

@@ -21,6 +21,40 @@ const PolicyRule = z.object({
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
+const Cluster = z
+  .object({
+    /** This node's name in logs, metrics and shared state. Default: the host name and listening port. */
+    nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a node id uses letters, digits, ., _ and - (at most 64)').optional(),
+    /**
+     * Shared state for several signaling nodes (rooms, used room tokens, limits, message routing).
+     * Unset: one node with its state in memory, the default for a single server.
+     */
+    redis: z
+      .object({
+        url: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// (TLS) URL such as rediss://redis.internal:6380' }),
+        /** Redis ACL user and password (or ZR_REDIS_PASSWORD / ZR_REDIS_PASSWORD_FILE); kept out of the URL so logs never carry it. */
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        /** CA certificate (PEM) that signed the Redis server's certificate, for rediss:// with a private CA. */
+        caFile: z.string().min(1).optional(),
+        /** Prefix of every key and channel, so several deployments can share one Redis. */
+        keyPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/, 'a key prefix uses letters, digits, :, _ and -').default('zr:'),
+        /** A command not answered in this long fails (a join then gets a clear 503) instead of hanging. */
+        commandTimeoutMs: z.number().int().min(50).max(10_000).default(1_000),
+      })
+      .strict()
+      .refine((r) => !r.caFile || r.url.startsWith('rediss:'), { message: 'is only used with a rediss:// URL', path: ['caFile'] })
+      .refine((r) => !/^rediss?:\/\/[^/@]*:[^/@]*@/.test(r.url), {
+        message: 'must not carry a password: set cluster.redis.password or ZR_REDIS_PASSWORD(_FILE) so it never appears in logs',
+        path: ['url'],
+      })
+      .optional(),
+    /** How often a node renews its presence in shared state; a node silent for 3 beats is considered gone. */
+    heartbeatMs: z.number().int().min(200).max(60_000).default(5_000),
+  })
+  .strict()
+  .prefault({});
+
 export const ServerConfig = z
   .object({
     listen: z.object({ host: z.string().default('127.0.0.1'), port: port.default(8443) }).prefault({}),
@@ -131,6 +165,7 @@ export const ServerConfig = z
       .refine((l) => l.relayByteBurst >= l.maxMessageBytes, { message: 'relayByteBurst must be at least maxMessageBytes', path: ['relayByteBurst'] })
       .refine((l) => l.relayByteBurst < l.sendQueueBytes, { message: 'relayByteBurst must be less than sendQueueBytes, or one sender can fill a queue', path: ['relayByteBurst'] })
       .prefault({}),
+    cluster: Cluster,
     shutdownGraceMs: z.number().int().min(0).default(10_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -192,7 +227,8 @@ function readSecretFile(path: string, setting: string): string {
  * Loads the configuration: a JSON file (ZR_CONFIG or the argument), then secrets from the
  * environment or from files, so secrets never need to sit in the config file:
  * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_REPLAY_STORE_FILE, ZR_TURN_SECRETS (comma-separated,
- * newest first) / ZR_TURN_SECRETS_FILE (one per line, newest first), ZR_PORT, ZR_LOG_LEVEL.
+ * newest first) / ZR_TURN_SECRETS_FILE (one per line, newest first), ZR_PORT, ZR_LOG_LEVEL, ZR_NODE_ID,
+ * ZR_REDIS_URL, ZR_REDIS_PASSWORD / ZR_REDIS_PASSWORD_FILE.
  */
 export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): ServerConfig {
   let raw: Record<string, unknown> = {};
@@ -226,9 +262,19 @@ export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): Server
     const n = Number(env.ZR_PORT);
     listen.port = Number.isInteger(n) ? n : env.ZR_PORT;
   }
+  const cluster = { ...(raw.cluster as object | undefined) } as Record<string, unknown>;
+  if (env.ZR_NODE_ID) cluster.nodeId = env.ZR_NODE_ID;
+  if (env.ZR_REDIS_URL || env.ZR_REDIS_PASSWORD || env.ZR_REDIS_PASSWORD_FILE) {
+    const redis = { ...(cluster.redis as object | undefined) } as Record<string, unknown>;
+    if (env.ZR_REDIS_URL) redis.url = env.ZR_REDIS_URL;
+    if (env.ZR_REDIS_PASSWORD) redis.password = env.ZR_REDIS_PASSWORD;
+    if (env.ZR_REDIS_PASSWORD_FILE) redis.password = readSecretFile(env.ZR_REDIS_PASSWORD_FILE, 'ZR_REDIS_PASSWORD_FILE');
+    cluster.redis = redis;
+  }
   return parseConfig({
     ...raw,
     listen,
+    cluster,
     roomToken,
     turn,
     ...(env.ZR_LOG_LEVEL ? { logLevel: env.ZR_LOG_LEVEL } : {}),

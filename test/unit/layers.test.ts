@@ -86,7 +86,7 @@ describe('layer boundaries allow', () => {
     ['preload importing the channel names', 'electron/preload/x.ts', "import { IPC_CHANNELS } from '../../shared/ipc/channels.js'; IPC_CHANNELS;"],
     ['main importing Node, Electron and its packages', 'electron/main/auth/x.ts', "import 'node:fs'; import 'electron'; import 'openid-client'; import 'jose'; import 'zod';"],
     ['main importing shared and itself', 'electron/main/auth/x.ts', "import '../../../shared/ipc/desktopApi.js'; import '../ipc.js';"],
-    ['server importing Node and its packages', 'server/src/http/x.ts', "import 'node:http'; import 'ws'; import 'pino'; import 'prom-client'; import 'jose'; import 'zod';"],
+    ['server importing Node and its packages', 'server/src/http/x.ts', "import 'node:http'; import 'ws'; import 'pino'; import 'prom-client'; import 'jose'; import 'zod'; import 'ioredis'; import 'rate-limiter-flexible';"],
     ['server importing shared', 'server/src/x.ts', "import '../../shared/protocol/index.js';"],
     ['tests importing anything', 'test/unit/x.ts', "import '../../electron/main/ipc.js'; import '../../renderer/src/desktop.js'; import 'electron';"],
   ];
