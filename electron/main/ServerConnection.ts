@@ -29,11 +29,12 @@ const SERVER_CODES: Partial<Record<ErrorCode, DesktopErrorCode>> = {
   'bad-request': 'invalid-argument',
   'invalid-message': 'invalid-argument',
   'server-shutdown': 'server-unreachable',
+  'service-unavailable': 'service-unavailable',
   'not-found': 'server-error',
   internal: 'server-error',
 };
 // For answers without a code we know (an older server, a proxy in front of it).
-const HTTP_STATUS: Partial<Record<number, DesktopErrorCode>> = { 400: 'invalid-room', 401: 'not-signed-in', 403: 'forbidden', 409: 'room-full', 429: 'rate-limited' };
+const HTTP_STATUS: Partial<Record<number, DesktopErrorCode>> = { 400: 'invalid-room', 401: 'not-signed-in', 403: 'forbidden', 409: 'room-full', 429: 'rate-limited', 503: 'service-unavailable' };
 
 /** What a failed answer means: the server's error code when we know it, else its status. */
 export function errorFromResponse(status: number, body: unknown): ServiceError {

@@ -105,6 +105,7 @@ export const DesktopErrorCode = z.enum([
   'invalid-argument',
   'unknown-server', // a server the user has not confirmed
   'server-unreachable',
+  'service-unavailable', // the server is up but cannot start calls for a moment (its shared state is away)
   'server-error',
   'not-signed-in',
   'sign-in-cancelled',

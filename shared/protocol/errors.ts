@@ -21,6 +21,8 @@ export const ErrorCode = z.enum([
   'slow-consumer',
   'session-replaced', // the same call reconnected on another socket
   'server-shutdown',
+  // a dependency the server needs for new work (shared state) does not answer; try again shortly
+  'service-unavailable',
   'not-found',
   'internal',
 ]);
@@ -47,6 +49,7 @@ export const CLOSE_CODE: Partial<Record<ErrorCode, number>> = {
   'session-replaced': 4412,
   'message-too-large': 1009,
   'server-shutdown': 1001,
+  'service-unavailable': 4503,
   internal: 1011,
 };
 

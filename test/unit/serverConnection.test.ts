@@ -123,6 +123,7 @@ describe('errorFromResponse', () => {
     [429, 'too-many-connections', 'rate-limited'],
     [503, 'server-shutdown', 'server-unreachable'],
     [503, 'internal', 'server-error'],
+    [503, 'service-unavailable', 'service-unavailable'],
     [404, 'invalid-room', 'invalid-room'],
     [401, 'unauthorized', 'not-signed-in'],
   ])('%i with the server code %s → %s', (status, code, expected) => {
@@ -138,6 +139,7 @@ describe('errorFromResponse', () => {
     [409, { error: { message: 'full' } }, 'room-full'],
     [429, 'Too Many Requests', 'rate-limited'],
     [502, '<html>Bad Gateway</html>', 'server-error'],
+    [503, '<html>Service Unavailable</html>', 'service-unavailable'],
     [418, {}, 'server-error'],
   ])('%i with %j → %s by its status', (status, body, expected) => {
     expect(errorFromResponse(status, body).code).toBe(expected);

@@ -25,6 +25,7 @@ const JOIN_FAILURES: Partial<Record<AppError['code'], string>> = {
   'rate-limited': 'Too many attempts to join: wait a moment and try again',
   'not-signed-in': 'Sign in again to join rooms',
   'server-unreachable': 'The server cannot be reached',
+  'service-unavailable': 'The server cannot start calls right now: try again in a moment',
   'server-error': 'The server could not let you join',
   'unknown-server': 'This server has not been confirmed',
 };
