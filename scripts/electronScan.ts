@@ -133,7 +133,9 @@ async function unparseable(dir: string): Promise<string[]> {
 function runTool(electronVersion: string, out: string): string {
   const cli = path.join(TOOL, 'dist/index.js');
   const args = ['-i', SCAN_DIR, '-o', out, '-r', '-e', electronVersion, '-x', EXCLUDED_CHECKS.join(',')];
-  const run = spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  // The preload keeps the tool from fetching translations online (see the file for why).
+  const offline = path.join(ROOT, 'scripts/electronScanOffline.cjs');
+  const run = spawnSync(process.execPath, ['--require', offline, cli, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
   if (run.status !== 0) throw new Error(`electronegativity failed (${run.status ?? run.signal}): ${run.stderr || run.stdout}`);
   return readFileSync(out, 'utf8');
 }
