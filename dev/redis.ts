@@ -1,7 +1,8 @@
 /**
- * A real redis-server for the development stack and the tests: its own folder, no persistence, a
- * password, loopback (or the given address) only. The caller must stop() it; any still running
- * when this process exits is killed.
+ * A real redis-server for the development stack and the tests, configured by the production file
+ * (deploy/redis/zerorange.conf) plus only what differs per site: the bound address and port, a
+ * password, and its own fresh folder (so every start begins empty). The caller must stop() it; any
+ * still running when this process exits is killed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './coturn.js';
 
 export interface RedisProcess {
@@ -30,6 +32,9 @@ export function redisServerPath(): string | null {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
   return found || null;
 }
+
+/** The production configuration every Redis started here includes. */
+export const REDIS_PRODUCTION_CONF = fileURLToPath(new URL('../deploy/redis/zerorange.conf', import.meta.url));
 
 const live = new Set<ChildProcess>();
 let exitHook = false;
@@ -83,13 +88,13 @@ export async function startRedis(opts: { host?: string; port?: number; password?
   child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8_000)));
   child.stdin.end(
     [
+      `include ${REDIS_PRODUCTION_CONF}`,
+      // What a site sets beside the production file:
       `bind ${host}`,
       `port ${port}`,
       `requirepass "${password}"`,
-      'protected-mode yes',
+      // A process-private folder: its append-only file starts empty and goes with the process.
       `dir ${dir}`,
-      'save ""',
-      'appendonly no',
       'daemonize no',
       'loglevel warning',
       '',

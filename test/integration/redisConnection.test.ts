@@ -14,6 +14,18 @@ describe.skipIf(!hasRedis())('Redis connection (real redis-server on loopback)',
     await server?.stop();
   });
 
+  it('runs with the production settings: never evicts, and keeps an append-only file', async () => {
+    const redis = openRedis(clusterRedisConfig(server), log);
+    try {
+      await redisReady(redis, 5_000);
+      const info = await redis.info('memory');
+      expect(info).toMatch(/maxmemory_policy:noeviction/);
+      expect(await redis.info('persistence')).toMatch(/aof_enabled:1/);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('refuses a client without the password', async () => {
     const redis = openRedis({ ...clusterRedisConfig(server), password: 'wrong-password' }, log);
     try {
