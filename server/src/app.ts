@@ -2,7 +2,9 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import type { ServerConfig } from './config.js';
+import { ConfigError, type ServerConfig } from './config.js';
+import { KeyringError } from './cluster/keyring.js';
+import { KeyringFile, readKeyringFile, type ReloadResult } from './cluster/keyringFile.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { KeyedRateLimiter } from './rateLimit.js';
@@ -39,6 +41,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
   readonly log: Logger;
+  /** Reads `roomToken.keysFile` again (SIGHUP); a file that fails validation keeps the current keys. */
+  reloadRoomTokenKeys(trigger?: string): ReloadResult;
   /** Stops accepting, tells every client the server is going away, and closes by the deadline. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -67,6 +71,21 @@ function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => numb
   };
 }
 
+/** The room-token keys: the one secret, or the keys file (a configuration error when it does not validate). */
+function createRoomTokens(config: ServerConfig, log: Logger, now: () => number): { roomTokens: RoomTokens; keysFile?: KeyringFile } {
+  const { secret, keysFile, ttlSeconds } = config.roomToken;
+  if (!keysFile) return { roomTokens: new RoomTokens(secret!, ttlSeconds, now) };
+  let keyring;
+  try {
+    keyring = readKeyringFile(keysFile);
+  } catch (err) {
+    throw new ConfigError([`roomToken.keysFile: ${err instanceof KeyringError ? err.message : String(err)}`]);
+  }
+  const roomTokens = new RoomTokens(keyring, ttlSeconds, now);
+  log.info({ file: keysFile, signer: keyring.signer.kid, keys: keyring.keys.map((k) => k.kid) }, 'room-token keys loaded');
+  return { roomTokens, keysFile: new KeyringFile(keysFile, roomTokens, log, now) };
+}
+
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */
 export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const now = deps.now ?? Date.now;
@@ -82,10 +101,11 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     ...(config.idp.jwksUri ? { jwksUri: config.idp.jwksUri } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const roomTokens = new RoomTokens(config.roomToken.secret, config.roomToken.ttlSeconds, now);
+  const { roomTokens, keysFile } = createRoomTokens(config, log, now);
+  keysFile?.watch();
   const issueIce = createIceIssuer(config, metrics, now);
   const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
-  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
+  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: (config.roomToken.peerIdSecret ?? config.roomToken.secret)! });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
 
   const ctx: AppContext = {
@@ -134,6 +154,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = (deadlineMs = config.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
+      keysFile?.close();
       const serverClosed = closeServer(server);
       server.closeIdleConnections();
       // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first
@@ -150,5 +171,13 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     return closing;
   };
 
-  return { config, server, metricsServer, hub, metrics, verifier, log, close };
+  const reloadRoomTokenKeys = (trigger = 'reload'): ReloadResult => {
+    if (!keysFile) {
+      log.warn({ trigger }, 'room-token keys not reloaded: roomToken.secret is set, not roomToken.keysFile');
+      return { ok: false, error: 'roomToken.keysFile is not set' };
+    }
+    return keysFile.reload(trigger);
+  };
+
+  return { config, server, metricsServer, hub, metrics, verifier, log, reloadRoomTokenKeys, close };
 }

@@ -87,13 +87,39 @@ export const ServerConfig = z
     }),
     roomToken: z
       .object({
-        secret,
+        /** One signing key. For rotation without a restart, use keysFile instead. */
+        secret: secret.optional(),
+        /**
+         * Signing keyring (`<key id> <secret> [verify-only]` per line, newest first; the first key not
+         * marked verify-only signs, every listed key verifies). Reloaded on SIGHUP and when it changes.
+         */
+        keysFile: z.string().min(1).optional(),
+        /**
+         * Key of the stable peer ids (a call keeps its id across reconnects and nodes). Required with
+         * keysFile, so rotating signing keys never changes anyone's peer id; defaults to `secret`.
+         */
+        peerIdSecret: secret.optional(),
         ttlSeconds: z.number().int().min(300).max(900).default(600),
         /**
          * Append-only file of used room-token ids, so a token stays single-use across restarts
          * (one server process per file). Unset: remembered in memory only (warned at start).
          */
         replayStoreFile: z.string().min(1).optional(),
+      })
+      .superRefine((r, ctx) => {
+        if (r.secret === undefined && r.keysFile === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['secret'], message: 'is required (or roomToken.keysFile, a keyring that rotates without a restart)' });
+        }
+        if (r.secret !== undefined && r.keysFile !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['keysFile'], message: 'replaces roomToken.secret: set one of them (list the secret as a key in the file)' });
+        }
+        if (r.keysFile !== undefined && r.peerIdSecret === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['peerIdSecret'],
+            message: 'is required with roomToken.keysFile (the same on every node; a former roomToken.secret keeps existing peer ids)',
+          });
+        }
       }),
     turn: z
       .object({
@@ -226,7 +252,8 @@ function readSecretFile(path: string, setting: string): string {
 /**
  * Loads the configuration: a JSON file (ZR_CONFIG or the argument), then secrets from the
  * environment or from files, so secrets never need to sit in the config file:
- * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_REPLAY_STORE_FILE, ZR_TURN_SECRETS (comma-separated,
+ * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_ROOM_TOKEN_KEYS_FILE, ZR_PEER_ID_SECRET /
+ * ZR_PEER_ID_SECRET_FILE, ZR_REPLAY_STORE_FILE, ZR_TURN_SECRETS (comma-separated,
  * newest first) / ZR_TURN_SECRETS_FILE (one per line, newest first), ZR_PORT, ZR_LOG_LEVEL, ZR_NODE_ID,
  * ZR_REDIS_URL, ZR_REDIS_PASSWORD / ZR_REDIS_PASSWORD_FILE.
  */
@@ -248,6 +275,9 @@ export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): Server
   const roomToken = { ...(raw.roomToken as object | undefined) } as Record<string, unknown>;
   if (env.ZR_ROOM_TOKEN_SECRET) roomToken.secret = env.ZR_ROOM_TOKEN_SECRET;
   if (env.ZR_ROOM_TOKEN_SECRET_FILE) roomToken.secret = readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE');
+  if (env.ZR_ROOM_TOKEN_KEYS_FILE) roomToken.keysFile = env.ZR_ROOM_TOKEN_KEYS_FILE;
+  if (env.ZR_PEER_ID_SECRET) roomToken.peerIdSecret = env.ZR_PEER_ID_SECRET;
+  if (env.ZR_PEER_ID_SECRET_FILE) roomToken.peerIdSecret = readSecretFile(env.ZR_PEER_ID_SECRET_FILE, 'ZR_PEER_ID_SECRET_FILE');
   if (env.ZR_REPLAY_STORE_FILE) roomToken.replayStoreFile = env.ZR_REPLAY_STORE_FILE;
   const turn = { ...(raw.turn as object | undefined) } as Record<string, unknown>;
   if (env.ZR_TURN_SECRETS) turn.secrets = env.ZR_TURN_SECRETS.split(',').map((s) => s.trim()).filter(Boolean);
