@@ -5,9 +5,10 @@ import { WebSocketServer } from 'ws';
 import { ConfigError, type ServerConfig } from './config.js';
 import { KeyringError } from './cluster/keyring.js';
 import { KeyringFile, readKeyringFile, type ReloadResult } from './cluster/keyringFile.js';
+import { createHttpLimits } from './cluster/limits.js';
+import { openRedis } from './cluster/redis.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { KeyedRateLimiter } from './rateLimit.js';
 import { RoomPolicy } from './RoomPolicy.js';
 import { openReplayStore } from './replayStore.js';
 import { RoomTokens } from './RoomTokens.js';
@@ -104,7 +105,10 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const { roomTokens, keysFile } = createRoomTokens(config, log, now);
   keysFile?.watch();
   const issueIce = createIceIssuer(config, metrics, now);
-  const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
+  // Used room tokens and the HTTP limits, shared by every node when there are several.
+  const redisConfig = config.cluster.redis;
+  const shared = redisConfig ? { redis: openRedis(redisConfig, log, 'room-tokens-and-limits'), keyPrefix: redisConfig.keyPrefix } : undefined;
+  const replay = openReplayStore(config.roomToken.replayStoreFile, log, now, shared);
   const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: (config.roomToken.peerIdSecret ?? config.roomToken.secret)! });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
 
@@ -123,12 +127,13 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     baseUrl: () => publicUrl ?? listeningUrl(config, server),
   };
   const limits = config.limits;
+  const httpLimits = createHttpLimits(limits, now, shared);
   const routes = [
     healthRoute(),
     readyRoute(ctx),
     clientConfigRoute(ctx),
-    iceServersRoute(ctx, new KeyedRateLimiter(limits.networkCheckBurst, limits.networkChecksPerMinute / 60, now)),
-    joinRoute(ctx, new KeyedRateLimiter(limits.joinBurst, limits.joinsPerMinute / 60, now)),
+    iceServersRoute(ctx, httpLimits.networkCheck),
+    joinRoute(ctx, httpLimits.join),
     joinPageRoute(ctx),
   ];
   // Behind trusted proxies every connection comes from a proxy: the cap would be theirs to enforce.
@@ -166,6 +171,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       const metricsClosed = closeServer(metricsServer);
       metricsServer.closeAllConnections();
       await Promise.all([serverClosed, metricsClosed]);
+      shared?.redis.disconnect();
       log.info('signaling server closed');
     })();
     return closing;

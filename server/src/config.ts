@@ -21,6 +21,13 @@ const PolicyRule = z.object({
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
+const PER_IP_OVER_PER_USER = [
+  ['ipJoinsPerMinute', 'joinsPerMinute'],
+  ['ipJoinBurst', 'joinBurst'],
+  ['ipNetworkChecksPerMinute', 'networkChecksPerMinute'],
+  ['ipNetworkCheckBurst', 'networkCheckBurst'],
+] as const;
+
 const Cluster = z
   .object({
     /** This node's name in logs, metrics and shared state. Default: the host name and listening port. */
@@ -163,6 +170,16 @@ export const ServerConfig = z
         /** "Check my network" (POST /v1/ice-servers), per user. */
         networkChecksPerMinute: z.number().positive().default(6),
         networkCheckBurst: z.number().int().positive().default(5),
+        /**
+         * The same per client address, whoever signs in: loose enough for an office behind one NAT,
+         * tight enough that many accounts on one machine do not multiply the per-user limits. Never
+         * below the per-user value (one person on one address gets their whole allowance): unset,
+         * each is the larger of its default (120/min burst 60; 30/min burst 20) and the per-user one.
+         */
+        ipJoinsPerMinute: z.number().positive().optional(),
+        ipJoinBurst: z.number().int().positive().optional(),
+        ipNetworkChecksPerMinute: z.number().positive().optional(),
+        ipNetworkCheckBurst: z.number().int().positive().optional(),
         connectionsPerIp: z.number().int().positive().default(32),
         /**
          * TCP connections one address may hold on the public port, signaling sockets included
@@ -190,6 +207,19 @@ export const ServerConfig = z
       })
       .refine((l) => l.relayByteBurst >= l.maxMessageBytes, { message: 'relayByteBurst must be at least maxMessageBytes', path: ['relayByteBurst'] })
       .refine((l) => l.relayByteBurst < l.sendQueueBytes, { message: 'relayByteBurst must be less than sendQueueBytes, or one sender can fill a queue', path: ['relayByteBurst'] })
+      .superRefine((l, ctx) => {
+        for (const [ip, user] of PER_IP_OVER_PER_USER) {
+          const value = l[ip];
+          if (value !== undefined && value < l[user]) ctx.addIssue({ code: 'custom', path: [ip], message: `must be at least limits.${user} (one person on one address)` });
+        }
+      })
+      .transform((l) => ({
+        ...l,
+        ipJoinsPerMinute: l.ipJoinsPerMinute ?? Math.max(120, l.joinsPerMinute),
+        ipJoinBurst: l.ipJoinBurst ?? Math.max(60, l.joinBurst),
+        ipNetworkChecksPerMinute: l.ipNetworkChecksPerMinute ?? Math.max(30, l.networkChecksPerMinute),
+        ipNetworkCheckBurst: l.ipNetworkCheckBurst ?? Math.max(20, l.networkCheckBurst),
+      }))
       .prefault({}),
     cluster: Cluster,
     shutdownGraceMs: z.number().int().min(0).default(10_000),

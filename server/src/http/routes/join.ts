@@ -1,5 +1,5 @@
 import { RoomId, type JoinResponse } from '../../../../shared/protocol/index.js';
-import type { KeyedRateLimiter } from '../../rateLimit.js';
+import { refusedBy, type RouteLimits } from '../../cluster/limits.js';
 import { randomId } from '../../RoomTokens.js';
 import { signalingUrlOf, type AppContext } from '../context.js';
 import { decodeSegment } from '../request.js';
@@ -8,7 +8,7 @@ import type { Identity } from '../../identity.js';
 import { pattern, type AuthenticatedRoute } from '../router.js';
 
 /** For an authenticated user: applies rate limit, room policy and room size, and issues a room token with ICE servers. */
-async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
+async function join(ctx: AppContext, limits: RouteLimits, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
   const { metrics, audit, config } = ctx;
   const room = RoomId.safeParse(decodeSegment(roomParam));
   if (!room.success) {
@@ -20,7 +20,8 @@ async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identi
     metrics.rejections.inc({ reason: code });
     return new HttpError(status, code, message, code === 'rate-limited' ? { 'retry-after': '10' } : {});
   };
-  if (!limiter.take(identity.sub)) throw deny('rate-limited', 429, 'rate-limited', 'too many joins; try again in a minute');
+  const limited = await refusedBy(limits, identity.sub, ip);
+  if (limited) throw deny('rate-limited', 429, 'rate-limited', 'too many joins; try again in a minute', { limit: limited });
   const decision = ctx.policy.decide(room.data, identity);
   if (!decision.allowed) {
     throw deny('policy', 403, 'forbidden', 'you are not on the list of people allowed in this room', { rule: decision.rule });
@@ -52,7 +53,7 @@ async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identi
 const roomJoinPath = pattern(/^\/v1\/rooms\/([^/]{1,200})\/join$/);
 
 /** POST /v1/rooms/{room}/join */
-export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): AuthenticatedRoute => ({
+export const joinRoute = (ctx: AppContext, limits: RouteLimits): AuthenticatedRoute => ({
   name: 'join',
   method: 'POST',
   // A room segment that is not even valid percent-encoding is refused before authentication: it is
@@ -65,6 +66,6 @@ export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Authentic
   refusedWhileDraining: true,
   auth: { onRejected: (reason) => ctx.metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` }) },
   async handle({ res, params, identity, ip }) {
-    sendJson(res, 200, await join(ctx, limiter, identity, ip, params[0]!));
+    sendJson(res, 200, await join(ctx, limits, identity, ip, params[0]!));
   },
 });
