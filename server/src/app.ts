@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { ConfigError, type ServerConfig } from './config.js';
 import { KeyringError } from './cluster/keyring.js';
-import { KeyringFile, readKeyringFile, type ReloadResult } from './cluster/keyringFile.js';
+import { fileVersion, ReloadableKeyring, readKeyringFile, type ReloadResult } from './cluster/keyringFile.js';
 import { createHttpLimits } from './cluster/limits.js';
 import { openRedis } from './cluster/redis.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
@@ -73,9 +73,10 @@ function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => numb
 }
 
 /** The room-token keys: the one secret, or the keys file (a configuration error when it does not validate). */
-function createRoomTokens(config: ServerConfig, log: Logger, now: () => number): { roomTokens: RoomTokens; keysFile?: KeyringFile } {
+function createRoomTokens(config: ServerConfig, log: Logger, now: () => number): { roomTokens: RoomTokens; keysFile?: ReloadableKeyring } {
   const { secret, keysFile, ttlSeconds } = config.roomToken;
   if (!keysFile) return { roomTokens: new RoomTokens(secret!, ttlSeconds, now) };
+  const version = fileVersion(keysFile);
   let keyring;
   try {
     keyring = readKeyringFile(keysFile);
@@ -84,7 +85,7 @@ function createRoomTokens(config: ServerConfig, log: Logger, now: () => number):
   }
   const roomTokens = new RoomTokens(keyring, ttlSeconds, now);
   log.info({ file: keysFile, signer: keyring.signer.kid, keys: keyring.keys.map((k) => k.kid) }, 'room-token keys loaded');
-  return { roomTokens, keysFile: new KeyringFile(keysFile, roomTokens, log, now) };
+  return { roomTokens, keysFile: new ReloadableKeyring(keysFile, roomTokens, log, now, version) };
 }
 
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */

@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -121,13 +121,12 @@ describe('room-token keys in the server process', () => {
     const keysFile = join(dir, 'keys');
     const first = `k1 ${K1}\n`;
     const second = `k2 ${K2}\nk1 ${K1}\n`;
-    writeFileSync(keysFile, first.padEnd(second.length - 1, '#') + '\n', { mode: 0o600 });
     /** Same size, same inode, same mtime: the server's file watch cannot see it, only SIGHUP loads it. */
     const rewriteUnseen = (text: string) => {
-      const { atime, mtime } = statSync(keysFile);
-      writeFileSync(keysFile, text.padEnd(second.length - 1, '#') + '\n');
-      utimesSync(keysFile, atime, mtime);
+      writeFileSync(keysFile, text.padEnd(second.length - 1, '#') + '\n', { mode: 0o600 });
+      utimesSync(keysFile, 1_700_000_000, 1_700_000_000);
     };
+    rewriteUnseen(first);
     const port = await freePort();
     const server = await startSignalingProcess({
       config: {

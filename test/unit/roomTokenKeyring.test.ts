@@ -5,7 +5,7 @@ import { decodeProtectedHeader } from 'jose';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprintKid, KeyringError, parseKeyring, singleKeyring } from '../../server/src/cluster/keyring.js';
-import { KeyringFile } from '../../server/src/cluster/keyringFile.js';
+import { ReloadableKeyring } from '../../server/src/cluster/keyringFile.js';
 import { parseConfig } from '../../server/src/config.js';
 import { RoomTokens } from '../../server/src/RoomTokens.js';
 import { FakeClock } from '../support/fakeClock.js';
@@ -102,7 +102,7 @@ describe('RoomTokens with a keyring', () => {
   });
 });
 
-describe('KeyringFile', () => {
+describe('ReloadableKeyring', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -114,7 +114,7 @@ describe('KeyringFile', () => {
     const clock = new FakeClock(1_700_000_000_000);
     writeFileSync(file, `k1 ${OLD}\n`);
     const tokens = new RoomTokens(parseKeyring(`k1 ${OLD}\n`, file), 600, clock.now);
-    return { file, lines, clock, tokens, keys: new KeyringFile(file, tokens, log, clock.now) };
+    return { file, lines, clock, tokens, keys: new ReloadableKeyring(file, tokens, log, clock.now) };
   }
 
   it('reloads a valid file and logs the change; a bad file keeps the current keys and says why', async () => {

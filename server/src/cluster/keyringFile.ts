@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RoomTokens } from '../RoomTokens.js';
 import { KeyringError, keyringChanges, parseKeyring, type Keyring } from './keyring.js';
@@ -14,7 +14,17 @@ export function readKeyringFile(file: string): Keyring {
   return parseKeyring(text, file);
 }
 
-/** A reload that would make this node refuse tokens it may have issued itself, or that changes a key's meaning. */
+/** What identifies a version of the file: a rewrite, a rename over it or a symlink swap changes it. */
+export function fileVersion(file: string): string {
+  try {
+    const st = statSync(file, { throwIfNoEntry: false });
+    return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` : 'missing';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** A reload that would change what a listed key id means. */
 function unsafeChange(current: Keyring, next: Keyring): string | null {
   for (const key of next.keys) {
     const old = current.keys.find((k) => k.kid === key.kid);
@@ -30,17 +40,22 @@ export type ReloadResult = { ok: true; changed: boolean } | { ok: false; error: 
  * The room-token keyring from `roomToken.keysFile`, reloaded on demand (SIGHUP) and when the file
  * changes. A reload that fails validation keeps the current keys and logs why.
  */
-export class KeyringFile {
-  private listener: ((cur: Stats, prev: Stats) => void) | null = null;
+export class ReloadableKeyring {
+  private timer: NodeJS.Timeout | null = null;
 
+  /** `seen`: the file's version (fileVersion) taken before the current keys were read from it. */
   constructor(
     private readonly file: string,
     private readonly tokens: RoomTokens,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private seen = fileVersion(file),
   ) {}
 
   reload(trigger: string): ReloadResult {
+    // Taken before reading: a write that lands after it is seen as a change at the next check.
+    // A bad version is not read again until it changes, so it is logged once.
+    this.seen = fileVersion(this.file);
     let next: Keyring;
     try {
       next = readKeyringFile(this.file);
@@ -62,21 +77,18 @@ export class KeyringFile {
     return { ok: true, changed: true };
   }
 
-  /** Reloads whenever the file is replaced or rewritten; polled, so renames and symlink swaps count too. */
+  /** Reloads whenever the file is rewritten or replaced (polled: renames and symlink swaps count too). */
   watch(intervalMs = 2_000): void {
-    if (this.listener) return;
-    this.listener = (cur, prev) => {
-      if (cur.mtimeMs === prev.mtimeMs && cur.ino === prev.ino && cur.size === prev.size) return;
-      this.reload('file-changed');
-    };
-    watchFile(this.file, { interval: intervalMs, persistent: false }, this.listener);
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (fileVersion(this.file) !== this.seen) this.reload('file-changed');
+    }, intervalMs);
+    this.timer.unref();
   }
 
   close(): void {
-    if (!this.listener) return;
-    // Only this listener: another server in the same process may watch the same file.
-    unwatchFile(this.file, this.listener);
-    this.listener = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   private warnIfStillInCirculation(removed: string[]): void {
