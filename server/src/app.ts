@@ -134,7 +134,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     readyRoute(ctx),
     clientConfigRoute(ctx),
     iceServersRoute(ctx, httpLimits.networkCheck),
-    joinRoute(ctx, httpLimits.join),
+    joinRoute(ctx, httpLimits.join, shared ? () => shared.redis.status === 'ready' : undefined),
     joinPageRoute(ctx),
   ];
   // Behind trusted proxies every connection comes from a proxy: the cap would be theirs to enforce.

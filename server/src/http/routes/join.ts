@@ -8,11 +8,19 @@ import type { Identity } from '../../identity.js';
 import { pattern, type AuthenticatedRoute } from '../router.js';
 
 /** For an authenticated user: applies rate limit, room policy and room size, and issues a room token with ICE servers. */
-async function join(ctx: AppContext, limits: RouteLimits, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
+/** Whether the shared state a join needs (used room tokens) answers; absent on a single node. */
+export type SharedStateReady = () => boolean;
+
+async function join(ctx: AppContext, limits: RouteLimits, ready: SharedStateReady, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
   const { metrics, audit, config } = ctx;
   const room = RoomId.safeParse(decodeSegment(roomParam));
   if (!room.success) {
     throw new HttpError(400, 'invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
+  }
+  // Refused at once rather than with a room token the signaling socket would refuse (4503).
+  if (!ready()) {
+    metrics.joins.inc({ stage: 'http', outcome: 'service-unavailable' });
+    throw new HttpError(503, 'service-unavailable', 'the server cannot start calls right now; try again shortly', { 'retry-after': '2' });
   }
   const deny = (reason: string, status: number, code: 'rate-limited' | 'forbidden' | 'room-full', message: string, extra = {}) => {
     audit('join.denied', { ip, sub: identity.sub, room: room.data, reason, ...extra });
@@ -53,7 +61,7 @@ async function join(ctx: AppContext, limits: RouteLimits, identity: Identity, ip
 const roomJoinPath = pattern(/^\/v1\/rooms\/([^/]{1,200})\/join$/);
 
 /** POST /v1/rooms/{room}/join */
-export const joinRoute = (ctx: AppContext, limits: RouteLimits): AuthenticatedRoute => ({
+export const joinRoute = (ctx: AppContext, limits: RouteLimits, ready: SharedStateReady = () => true): AuthenticatedRoute => ({
   name: 'join',
   method: 'POST',
   // A room segment that is not even valid percent-encoding is refused before authentication: it is
@@ -66,6 +74,6 @@ export const joinRoute = (ctx: AppContext, limits: RouteLimits): AuthenticatedRo
   refusedWhileDraining: true,
   auth: { onRejected: (reason) => ctx.metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` }) },
   async handle({ res, params, identity, ip }) {
-    sendJson(res, 200, await join(ctx, limits, identity, ip, params[0]!));
+    sendJson(res, 200, await join(ctx, limits, ready, identity, ip, params[0]!));
   },
 });
