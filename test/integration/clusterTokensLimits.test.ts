@@ -4,7 +4,10 @@
  * `service-unavailable` (limits fall back to each node's memory) until Redis is back.
  */
 import { randomBytes } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openRedis, redisReady } from '../../server/src/cluster/redis.js';
 import type { ServerConfigInput } from '../../server/src/config.js';
 import { clusterRedisConfig, hasRedis, startRedis, type RedisProcess } from '../support/redis.js';
 import { TEST_ROOM_SECRET } from '../support/signalingHarness.js';
@@ -51,6 +54,17 @@ describe.skipIf(!hasRedis())('room tokens and limits across two nodes on Redis',
     expect(again.error).toMatchObject({ code: 'token-replayed' });
     expect(again.closeCode).toBe(4409);
     first.socket.close();
+    // One key per used token, under the configured prefix, forgotten when the token expires.
+    const { jti, exp } = decodeJwt(joined.roomToken);
+    const client = openRedis(c.node(0).app.config.cluster.redis!, pino({ level: 'silent' }), 'test');
+    try {
+      await redisReady(client, 5_000);
+      const ttl = await client.ttl(`${c.node(0).app.config.cluster.redis!.keyPrefix}room-token:${jti}`);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(exp! - Math.floor(Date.now() / 1000) + 1);
+    } finally {
+      client.disconnect();
+    }
     // A fresh token works on node B.
     const fresh = await c.socketJoin(1, (await c.join(0, 'replay-across', 'alice')).roomToken);
     expect(fresh.welcome).toBeDefined();

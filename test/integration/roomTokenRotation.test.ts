@@ -72,6 +72,12 @@ describe('room-token key rotation across two nodes', () => {
       const target = joins + count;
       await expect.poll(() => joins, { timeout: 30_000 }).toBeGreaterThanOrEqual(target);
     };
+    // A call that reconnects after the rotation, to the other node, keeps its peer id.
+    const clientId = 'rotation-client-0123456789';
+    const call = await cluster.socketJoin(0, (await cluster.join(0, 'rotation-call', 'carol')).roomToken, clientId);
+    const peerId = call.welcome!.self.peerId;
+    call.socket.close();
+
     const workers = [worker(0), worker(1)];
     let held: JoinResponse | undefined;
     try {
@@ -103,6 +109,9 @@ describe('room-token key rotation across two nodes', () => {
     expect(kids.get('k1')).toBeGreaterThan(0);
     expect(kids.get('k2')).toBeGreaterThan(0);
     expect(decodeProtectedHeader(held.roomToken).kid).toBe('k1');
+    const back = await cluster.socketJoin(1, (await cluster.join(0, 'rotation-call', 'carol')).roomToken, clientId);
+    expect(back.welcome!.self.peerId).toBe(peerId);
+    back.socket.close();
     for (const i of [0, 1]) {
       const { socket, error, closeCode } = await cluster.socketJoin(i, held.roomToken);
       socket.close();

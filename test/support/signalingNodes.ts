@@ -74,10 +74,14 @@ export class SignalingNodes {
    * Opens a signaling socket on node i with a room token (from any node) and sends the join:
    * resolves with `welcome`, or with the error the node answered and the socket's close code.
    */
-  async socketJoin(i: number, roomToken: string): Promise<{ socket: TestSocket; welcome?: ServerMessage; error?: ServerMessage; closeCode?: number }> {
+  async socketJoin(
+    i: number,
+    roomToken: string,
+    clientId?: string,
+  ): Promise<{ socket: TestSocket; welcome?: Extract<ServerMessage, { type: 'welcome' }>; error?: ServerMessage; closeCode?: number }> {
     const url = `${this.node(i).baseUrl.replace(/^http/, 'ws')}/v1/signal`;
     const socket = await TestSocket.open(url);
-    socket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken });
+    socket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken, ...(clientId ? { clientId } : {}) });
     const welcome = socket.next('welcome', undefined, 10_000);
     const error = socket.next('error', undefined, 10_000);
     // The one that loses the race times out later: that is not a failure.
