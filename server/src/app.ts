@@ -2,16 +2,12 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { ConfigError, type ServerConfig } from './config.js';
-import { KeyringError } from './cluster/keyring.js';
-import { fileVersion, ReloadableKeyring, readKeyringFile, type ReloadResult } from './cluster/keyringFile.js';
-import { createHttpLimits } from './cluster/limits.js';
-import { openRedis } from './cluster/redis.js';
+import type { ServerConfig } from './config.js';
+import { openRoomTokens, type ReloadResult } from './cluster/keyringFile.js';
+import { openAdmissionState } from './cluster/limits.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RoomPolicy } from './RoomPolicy.js';
-import { openReplayStore } from './replayStore.js';
-import { RoomTokens } from './RoomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
 import { buildIceServers, createTurnCredential } from './turn.js';
 import { clientIpOf, type AppContext } from './http/context.js';
@@ -72,22 +68,6 @@ function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => numb
   };
 }
 
-/** The room-token keys: the one secret, or the keys file (a configuration error when it does not validate). */
-function createRoomTokens(config: ServerConfig, log: Logger, now: () => number): { roomTokens: RoomTokens; keysFile?: ReloadableKeyring } {
-  const { secret, keysFile, ttlSeconds } = config.roomToken;
-  if (!keysFile) return { roomTokens: new RoomTokens(secret!, ttlSeconds, now) };
-  const version = fileVersion(keysFile);
-  let keyring;
-  try {
-    keyring = readKeyringFile(keysFile);
-  } catch (err) {
-    throw new ConfigError([`roomToken.keysFile: ${err instanceof KeyringError ? err.message : String(err)}`]);
-  }
-  const roomTokens = new RoomTokens(keyring, ttlSeconds, now);
-  log.info({ file: keysFile, signer: keyring.signer.kid, keys: keyring.keys.map((k) => k.kid) }, 'room-token keys loaded');
-  return { roomTokens, keysFile: new ReloadableKeyring(keysFile, roomTokens, log, now, version) };
-}
-
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */
 export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const now = deps.now ?? Date.now;
@@ -103,13 +83,10 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     ...(config.idp.jwksUri ? { jwksUri: config.idp.jwksUri } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const { roomTokens, keysFile } = createRoomTokens(config, log, now);
-  keysFile?.watch();
+  const { roomTokens, keysFile } = openRoomTokens(config, log, now);
   const issueIce = createIceIssuer(config, metrics, now);
-  // Used room tokens and the HTTP limits, shared by every node when there are several.
-  const redisConfig = config.cluster.redis;
-  const shared = redisConfig ? { redis: openRedis(redisConfig, log, 'room-tokens-and-limits'), keyPrefix: redisConfig.keyPrefix } : undefined;
-  const replay = openReplayStore(config.roomToken.replayStoreFile, log, now, shared);
+  const admission = openAdmissionState(config, log, now);
+  const { replay } = admission;
   const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: (config.roomToken.peerIdSecret ?? config.roomToken.secret)! });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
 
@@ -128,13 +105,12 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     baseUrl: () => publicUrl ?? listeningUrl(config, server),
   };
   const limits = config.limits;
-  const httpLimits = createHttpLimits(limits, now, shared);
   const routes = [
     healthRoute(),
     readyRoute(ctx),
     clientConfigRoute(ctx),
-    iceServersRoute(ctx, httpLimits.networkCheck),
-    joinRoute(ctx, httpLimits.join, shared ? () => shared.redis.status === 'ready' : undefined),
+    iceServersRoute(ctx, admission.limits.networkCheck),
+    joinRoute(ctx, admission.limits.join, admission.ready),
     joinPageRoute(ctx),
   ];
   // Behind trusted proxies every connection comes from a proxy: the cap would be theirs to enforce.
@@ -172,7 +148,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       const metricsClosed = closeServer(metricsServer);
       metricsServer.closeAllConnections();
       await Promise.all([serverClosed, metricsClosed]);
-      shared?.redis.disconnect();
+      admission.close();
       log.info('signaling server closed');
     })();
     return closing;

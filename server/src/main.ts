@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  // Room-token keys rotate without a restart: `systemctl reload` (or kill -HUP) rereads the keys file.
+  // Room-token keys rotate without a restart: SIGHUP rereads roomToken.keysFile.
   process.on('SIGHUP', () => {
     if (!stopping) app.reloadRoomTokenKeys('SIGHUP');
   });

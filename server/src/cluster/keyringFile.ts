@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { RoomTokens } from '../RoomTokens.js';
+import { ConfigError, type ServerConfig } from '../config.js';
+import { RoomTokens } from '../RoomTokens.js';
 import { KeyringError, keyringChanges, parseKeyring, type Keyring } from './keyring.js';
 
 /** Reads and validates a keys file; every problem in one error. */
@@ -103,4 +104,25 @@ export class ReloadableKeyring {
       }
     }
   }
+}
+
+/**
+ * The room-token keys the configuration names: the one secret, or the keys file, watched for
+ * changes. A keys file that does not validate at start is a configuration error.
+ */
+export function openRoomTokens(config: ServerConfig, log: Logger, now: () => number): { roomTokens: RoomTokens; keysFile?: ReloadableKeyring } {
+  const { secret, keysFile, ttlSeconds } = config.roomToken;
+  if (!keysFile) return { roomTokens: new RoomTokens(secret!, ttlSeconds, now) };
+  const version = fileVersion(keysFile);
+  let keyring: Keyring;
+  try {
+    keyring = readKeyringFile(keysFile);
+  } catch (err) {
+    throw new ConfigError([`roomToken.keysFile: ${err instanceof KeyringError ? err.message : String(err)}`]);
+  }
+  const roomTokens = new RoomTokens(keyring, ttlSeconds, now);
+  log.info({ file: keysFile, signer: keyring.signer.kid, keys: keyring.keys.map((k) => k.kid) }, 'room-token keys loaded');
+  const reloadable = new ReloadableKeyring(keysFile, roomTokens, log, now, version);
+  reloadable.watch();
+  return { roomTokens, keysFile: reloadable };
 }
