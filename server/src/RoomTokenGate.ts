@@ -48,7 +48,7 @@ export class RoomTokenGate {
       fresh = await this.deps.replay.claim(claims.jti, claims.exp);
     } catch (err) {
       // Single use cannot be vouched for (the store, e.g. Redis, is away): refuse rather than admit a
-      // token that may be a replay. The token is not used up, so the app's retry with it can succeed.
+      // token that may be a replay. The app retries with a new token.
       this.deps.log.error({ err: (err as Error).message, conn: socket.conn }, 'room-token replay store failed; join refused');
       this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'service-unavailable' });
       return { code: 'service-unavailable', message: 'the server cannot admit joins right now; try again shortly' };

@@ -129,4 +129,27 @@ describe.skipIf(!hasRedis())('room tokens and limits across two nodes on Redis',
     again.socket.close();
     expect((await c.joinHttp(0, 'outage', 'bob')).status).toBe(200);
   });
+
+  it('refuses a join instead of holding it while Redis is hung (stopped, connection still open)', async () => {
+    const c = await twoNodes();
+    const joined = await c.join(0, 'hung', 'alice');
+    process.kill(redis.pid, 'SIGSTOP');
+    try {
+      // The claim gets no answer: it fails after cluster.redis.commandTimeoutMs, and the join with it.
+      const refused = await c.socketJoin(1, joined.roomToken);
+      expect(refused.error).toMatchObject({ code: 'service-unavailable' });
+      expect(refused.closeCode).toBe(4503);
+      // The limits do not wait either: they answer from the node's memory after the same timeout.
+      expect((await c.joinHttp(1, 'hung', 'bob')).status).toBe(200);
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    // Redis ran the timed-out claim once it woke: that token counts as used (the app fetches a new
+    // one, as for any used token); a new one joins.
+    const stale = await c.socketJoin(1, joined.roomToken);
+    expect(stale.error).toMatchObject({ code: 'token-replayed' });
+    const after = await c.socketJoin(1, (await c.join(0, 'hung', 'alice')).roomToken);
+    expect(after.welcome).toBeDefined();
+    after.socket.close();
+  });
 });
