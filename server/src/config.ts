@@ -303,9 +303,18 @@ export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): Server
     }
   }
   const roomToken = { ...(raw.roomToken as object | undefined) } as Record<string, unknown>;
-  if (env.ZR_ROOM_TOKEN_SECRET) roomToken.secret = env.ZR_ROOM_TOKEN_SECRET;
-  if (env.ZR_ROOM_TOKEN_SECRET_FILE) roomToken.secret = readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE');
-  if (env.ZR_ROOM_TOKEN_KEYS_FILE) roomToken.keysFile = env.ZR_ROOM_TOKEN_KEYS_FILE;
+  // The environment's choice of signing key replaces the file's; a keys file wins over a lone secret,
+  // so a deployment moves to one by adding ZR_ROOM_TOKEN_KEYS_FILE (a systemd drop-in, say).
+  const useSecret = (value: string) => {
+    roomToken.secret = value;
+    delete roomToken.keysFile;
+  };
+  if (env.ZR_ROOM_TOKEN_SECRET) useSecret(env.ZR_ROOM_TOKEN_SECRET);
+  if (env.ZR_ROOM_TOKEN_SECRET_FILE) useSecret(readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE'));
+  if (env.ZR_ROOM_TOKEN_KEYS_FILE) {
+    roomToken.keysFile = env.ZR_ROOM_TOKEN_KEYS_FILE;
+    delete roomToken.secret;
+  }
   if (env.ZR_PEER_ID_SECRET) roomToken.peerIdSecret = env.ZR_PEER_ID_SECRET;
   if (env.ZR_PEER_ID_SECRET_FILE) roomToken.peerIdSecret = readSecretFile(env.ZR_PEER_ID_SECRET_FILE, 'ZR_PEER_ID_SECRET_FILE');
   if (env.ZR_REPLAY_STORE_FILE) roomToken.replayStoreFile = env.ZR_REPLAY_STORE_FILE;

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprintKid, KeyringError, parseKeyring, singleKeyring } from '../../server/src/cluster/keyring.js';
 import { ReloadableKeyring } from '../../server/src/cluster/keyringFile.js';
-import { parseConfig } from '../../server/src/config.js';
+import { loadConfig, parseConfig } from '../../server/src/config.js';
 import { RoomTokens } from '../../server/src/RoomTokens.js';
 import { FakeClock } from '../support/fakeClock.js';
 
@@ -102,9 +102,10 @@ describe('RoomTokens with a keyring', () => {
   });
 });
 
+let dir: string | undefined;
+
 describe('ReloadableKeyring', () => {
-  let dir: string;
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
 
   function setup() {
     dir = mkdtempSync(join(tmpdir(), 'zr-keys-'));
@@ -177,6 +178,8 @@ describe('ReloadableKeyring', () => {
 });
 
 describe('roomToken configuration', () => {
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
   const base = { development: true, idp: { issuer: 'https://idp.example', audience: 'a', clientId: 'c' }, turn: { secrets: ['t'.repeat(32)], host: 'turn.example' } };
 
   it('takes one secret or a keys file with a peer-id secret, and names what is missing', () => {
@@ -185,5 +188,17 @@ describe('roomToken configuration', () => {
     expect(() => parseConfig({ ...base, roomToken: {} })).toThrow(/roomToken.secret: is required \(or roomToken.keysFile/);
     expect(() => parseConfig({ ...base, roomToken: { secret: OLD, keysFile: '/k', peerIdSecret: NEW } })).toThrow(/roomToken.keysFile: replaces roomToken.secret/);
     expect(() => parseConfig({ ...base, roomToken: { keysFile: '/k' } })).toThrow(/roomToken.peerIdSecret: is required with roomToken.keysFile/);
+  });
+
+  it('takes the signing key from the environment over the file, a keys file over a lone secret', () => {
+    dir = mkdtempSync(join(tmpdir(), 'zr-config-'));
+    const file = join(dir, 'server.json');
+    const peerIdFile = join(dir, 'peer-id');
+    writeFileSync(file, JSON.stringify({ ...base, roomToken: { keysFile: '/etc/keys', peerIdSecret: NEW } }));
+    writeFileSync(peerIdFile, `${OLD}\n`);
+    const single = loadConfig({ ZR_ROOM_TOKEN_SECRET: OLD }, file).roomToken;
+    expect([single.secret, single.keysFile]).toEqual([OLD, undefined]);
+    const keys = loadConfig({ ZR_ROOM_TOKEN_SECRET: OLD, ZR_ROOM_TOKEN_KEYS_FILE: '/run/keys', ZR_PEER_ID_SECRET_FILE: peerIdFile }, file).roomToken;
+    expect([keys.secret, keys.keysFile, keys.peerIdSecret]).toEqual([undefined, '/run/keys', OLD]);
   });
 });
