@@ -5,8 +5,8 @@ import { decodeProtectedHeader } from 'jose';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fingerprintKid, KeyringError, parseKeyring, singleKeyring } from '../../server/src/cluster/keyring.js';
-import { ReloadableKeyring } from '../../server/src/cluster/keyringFile.js';
-import { loadConfig, parseConfig } from '../../server/src/config.js';
+import { openRoomTokens, ReloadableKeyring } from '../../server/src/cluster/keyringFile.js';
+import { ConfigError, loadConfig, parseConfig } from '../../server/src/config.js';
 import { RoomTokens } from '../../server/src/RoomTokens.js';
 import { FakeClock } from '../support/fakeClock.js';
 
@@ -163,6 +163,25 @@ describe('ReloadableKeyring', () => {
     writeFileSync(later.file, `k2 ${NEW}\n`);
     later.keys.reload('SIGHUP');
     expect(later.lines.some((l) => l.level === 40)).toBe(false);
+  });
+
+  it('makes a keys file that does not validate at start a configuration error naming each problem', () => {
+    dir = mkdtempSync(join(tmpdir(), 'zr-keys-'));
+    const file = join(dir, 'keys');
+    writeFileSync(file, `k1 short\nk1 ${OLD}\n`);
+    const config = parseConfig({
+      development: true,
+      idp: { issuer: 'https://idp.example', audience: 'a', clientId: 'c' },
+      turn: { secrets: ['t'.repeat(32)], host: 'turn.example' },
+      roomToken: { keysFile: file, peerIdSecret: NEW },
+    });
+    const open = () => openRoomTokens(config, pino({ level: 'silent' }), Date.now);
+    expect(open).toThrow(ConfigError);
+    expect(() => open()).toThrow(expect.objectContaining({ problems: [expect.stringMatching(/^roomToken.keysFile: .* line 1: the secret/), expect.stringMatching(/line 2: key id "k1" is listed twice/)] }));
+    writeFileSync(file, `k1 ${OLD}\n`);
+    const { roomTokens, keysFile } = open();
+    keysFile?.close();
+    expect(roomTokens.keys.signer.kid).toBe('k1');
   });
 
   it('reloads by itself when the file changes', async () => {

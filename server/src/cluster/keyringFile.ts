@@ -118,7 +118,7 @@ export function openRoomTokens(config: ServerConfig, log: Logger, now: () => num
   try {
     keyring = readKeyringFile(keysFile);
   } catch (err) {
-    throw new ConfigError([`roomToken.keysFile: ${err instanceof KeyringError ? err.message : String(err)}`]);
+    throw new ConfigError((err instanceof KeyringError ? err.problems : [String(err)]).map((problem) => `roomToken.keysFile: ${problem}`));
   }
   const roomTokens = new RoomTokens(keyring, ttlSeconds, now);
   log.info({ file: keysFile, signer: keyring.signer.kid, keys: keyring.keys.map((k) => k.kid) }, 'room-token keys loaded');
