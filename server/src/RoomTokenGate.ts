@@ -47,9 +47,11 @@ export class RoomTokenGate {
     try {
       fresh = await this.deps.replay.claim(claims.jti, claims.exp);
     } catch (err) {
-      // Single use cannot be vouched for: refuse rather than admit a token that may be a replay.
-      this.deps.log.error({ err, conn: socket.conn }, 'room-token replay store failed');
-      return { code: 'internal', message: 'the server cannot admit joins right now; try again' };
+      // Single use cannot be vouched for (the store, e.g. Redis, is away): refuse rather than admit a
+      // token that may be a replay. The app retries with a new token.
+      this.deps.log.error({ err: (err as Error).message, conn: socket.conn }, 'room-token replay store failed; join refused');
+      this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'service-unavailable' });
+      return { code: 'service-unavailable', message: 'the server cannot admit joins right now; try again shortly' };
     }
     if (fresh) return null;
     this.deps.audit('room-token.rejected', { conn: socket.conn, ip: socket.ip, sub: claims.sub, room: claims.room, reason: 'replayed' });

@@ -3,12 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
+import { openRoomTokens, type ReloadResult } from './cluster/keyringFile.js';
+import { openAdmissionState } from './cluster/limits.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { KeyedRateLimiter } from './rateLimit.js';
 import { RoomPolicy } from './RoomPolicy.js';
-import { openReplayStore } from './replayStore.js';
-import { RoomTokens } from './RoomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
 import { buildIceServers, createTurnCredential } from './turn.js';
 import { clientIpOf, type AppContext } from './http/context.js';
@@ -39,6 +38,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
   readonly log: Logger;
+  /** Reads `roomToken.keysFile` again (SIGHUP); a file that fails validation keeps the current keys. */
+  reloadRoomTokenKeys(trigger?: string): ReloadResult;
   /** Stops accepting, tells every client the server is going away, and closes by the deadline. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -82,10 +83,11 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     ...(config.idp.jwksUri ? { jwksUri: config.idp.jwksUri } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
-  const roomTokens = new RoomTokens(config.roomToken.secret, config.roomToken.ttlSeconds, now);
+  const { roomTokens, keysFile } = openRoomTokens(config, log, now);
   const issueIce = createIceIssuer(config, metrics, now);
-  const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
-  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
+  const admission = openAdmissionState(config, log, now);
+  const { replay } = admission;
+  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: (config.roomToken.peerIdSecret ?? config.roomToken.secret)! });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
 
   const ctx: AppContext = {
@@ -107,8 +109,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     healthRoute(),
     readyRoute(ctx),
     clientConfigRoute(ctx),
-    iceServersRoute(ctx, new KeyedRateLimiter(limits.networkCheckBurst, limits.networkChecksPerMinute / 60, now)),
-    joinRoute(ctx, new KeyedRateLimiter(limits.joinBurst, limits.joinsPerMinute / 60, now)),
+    iceServersRoute(ctx, admission.limits.networkCheck),
+    joinRoute(ctx, admission.limits.join, admission.ready),
     joinPageRoute(ctx),
   ];
   // Behind trusted proxies every connection comes from a proxy: the cap would be theirs to enforce.
@@ -134,6 +136,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = (deadlineMs = config.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
+      keysFile?.close();
       const serverClosed = closeServer(server);
       server.closeIdleConnections();
       // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first
@@ -145,10 +148,19 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       const metricsClosed = closeServer(metricsServer);
       metricsServer.closeAllConnections();
       await Promise.all([serverClosed, metricsClosed]);
+      admission.close();
       log.info('signaling server closed');
     })();
     return closing;
   };
 
-  return { config, server, metricsServer, hub, metrics, verifier, log, close };
+  const reloadRoomTokenKeys = (trigger = 'reload'): ReloadResult => {
+    if (!keysFile) {
+      log.warn({ trigger }, 'room-token keys not reloaded: roomToken.secret is set, not roomToken.keysFile');
+      return { ok: false, error: 'roomToken.keysFile is not set' };
+    }
+    return keysFile.reload(trigger);
+  };
+
+  return { config, server, metricsServer, hub, metrics, verifier, log, reloadRoomTokenKeys, close };
 }

@@ -21,6 +21,13 @@ const PolicyRule = z.object({
 });
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
+const PER_IP_OVER_PER_USER = [
+  ['ipJoinsPerMinute', 'joinsPerMinute'],
+  ['ipJoinBurst', 'joinBurst'],
+  ['ipNetworkChecksPerMinute', 'networkChecksPerMinute'],
+  ['ipNetworkCheckBurst', 'networkCheckBurst'],
+] as const;
+
 const Cluster = z
   .object({
     /** This node's name in logs, metrics and shared state. Default: the host name and listening port. */
@@ -87,13 +94,39 @@ export const ServerConfig = z
     }),
     roomToken: z
       .object({
-        secret,
+        /** One signing key. For rotation without a restart, use keysFile instead. */
+        secret: secret.optional(),
+        /**
+         * Signing keyring (`<key id> <secret> [verify-only]` per line, newest first; the first key not
+         * marked verify-only signs, every listed key verifies). Reloaded on SIGHUP and when it changes.
+         */
+        keysFile: z.string().min(1).optional(),
+        /**
+         * Key of the stable peer ids (a call keeps its id across reconnects and nodes). Required with
+         * keysFile, so rotating signing keys never changes anyone's peer id; defaults to `secret`.
+         */
+        peerIdSecret: secret.optional(),
         ttlSeconds: z.number().int().min(300).max(900).default(600),
         /**
          * Append-only file of used room-token ids, so a token stays single-use across restarts
          * (one server process per file). Unset: remembered in memory only (warned at start).
          */
         replayStoreFile: z.string().min(1).optional(),
+      })
+      .superRefine((r, ctx) => {
+        if (r.secret === undefined && r.keysFile === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['secret'], message: 'is required (or roomToken.keysFile, a keyring that rotates without a restart)' });
+        }
+        if (r.secret !== undefined && r.keysFile !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['keysFile'], message: 'replaces roomToken.secret: set one of them (list the secret as a key in the file)' });
+        }
+        if (r.keysFile !== undefined && r.peerIdSecret === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['peerIdSecret'],
+            message: 'is required with roomToken.keysFile (the same on every node; a former roomToken.secret keeps existing peer ids)',
+          });
+        }
       }),
     turn: z
       .object({
@@ -137,6 +170,16 @@ export const ServerConfig = z
         /** "Check my network" (POST /v1/ice-servers), per user. */
         networkChecksPerMinute: z.number().positive().default(6),
         networkCheckBurst: z.number().int().positive().default(5),
+        /**
+         * The same per client address, whoever signs in: loose enough for an office behind one NAT,
+         * tight enough that many accounts on one machine do not multiply the per-user limits. Never
+         * below the per-user value (one person on one address gets their whole allowance): unset,
+         * each is the larger of its default (120/min burst 60; 30/min burst 20) and the per-user one.
+         */
+        ipJoinsPerMinute: z.number().positive().optional(),
+        ipJoinBurst: z.number().int().positive().optional(),
+        ipNetworkChecksPerMinute: z.number().positive().optional(),
+        ipNetworkCheckBurst: z.number().int().positive().optional(),
         connectionsPerIp: z.number().int().positive().default(32),
         /**
          * TCP connections one address may hold on the public port, signaling sockets included
@@ -164,6 +207,19 @@ export const ServerConfig = z
       })
       .refine((l) => l.relayByteBurst >= l.maxMessageBytes, { message: 'relayByteBurst must be at least maxMessageBytes', path: ['relayByteBurst'] })
       .refine((l) => l.relayByteBurst < l.sendQueueBytes, { message: 'relayByteBurst must be less than sendQueueBytes, or one sender can fill a queue', path: ['relayByteBurst'] })
+      .superRefine((l, ctx) => {
+        for (const [ip, user] of PER_IP_OVER_PER_USER) {
+          const value = l[ip];
+          if (value !== undefined && value < l[user]) ctx.addIssue({ code: 'custom', path: [ip], message: `must be at least limits.${user} (one person on one address)` });
+        }
+      })
+      .transform((l) => ({
+        ...l,
+        ipJoinsPerMinute: l.ipJoinsPerMinute ?? Math.max(120, l.joinsPerMinute),
+        ipJoinBurst: l.ipJoinBurst ?? Math.max(60, l.joinBurst),
+        ipNetworkChecksPerMinute: l.ipNetworkChecksPerMinute ?? Math.max(30, l.networkChecksPerMinute),
+        ipNetworkCheckBurst: l.ipNetworkCheckBurst ?? Math.max(20, l.networkCheckBurst),
+      }))
       .prefault({}),
     cluster: Cluster,
     shutdownGraceMs: z.number().int().min(0).default(10_000),
@@ -226,7 +282,8 @@ function readSecretFile(path: string, setting: string): string {
 /**
  * Loads the configuration: a JSON file (ZR_CONFIG or the argument), then secrets from the
  * environment or from files, so secrets never need to sit in the config file:
- * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_REPLAY_STORE_FILE, ZR_TURN_SECRETS (comma-separated,
+ * ZR_ROOM_TOKEN_SECRET / ZR_ROOM_TOKEN_SECRET_FILE, ZR_ROOM_TOKEN_KEYS_FILE, ZR_PEER_ID_SECRET /
+ * ZR_PEER_ID_SECRET_FILE, ZR_REPLAY_STORE_FILE, ZR_TURN_SECRETS (comma-separated,
  * newest first) / ZR_TURN_SECRETS_FILE (one per line, newest first), ZR_PORT, ZR_LOG_LEVEL, ZR_NODE_ID,
  * ZR_REDIS_URL, ZR_REDIS_PASSWORD / ZR_REDIS_PASSWORD_FILE.
  */
@@ -246,8 +303,20 @@ export function loadConfig(env: Env = process.env, file = env.ZR_CONFIG): Server
     }
   }
   const roomToken = { ...(raw.roomToken as object | undefined) } as Record<string, unknown>;
-  if (env.ZR_ROOM_TOKEN_SECRET) roomToken.secret = env.ZR_ROOM_TOKEN_SECRET;
-  if (env.ZR_ROOM_TOKEN_SECRET_FILE) roomToken.secret = readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE');
+  // The environment's choice of signing key replaces the file's; a keys file wins over a lone secret,
+  // so a deployment moves to one by adding ZR_ROOM_TOKEN_KEYS_FILE (a systemd drop-in, say).
+  const useSecret = (value: string) => {
+    roomToken.secret = value;
+    delete roomToken.keysFile;
+  };
+  if (env.ZR_ROOM_TOKEN_SECRET) useSecret(env.ZR_ROOM_TOKEN_SECRET);
+  if (env.ZR_ROOM_TOKEN_SECRET_FILE) useSecret(readSecretFile(env.ZR_ROOM_TOKEN_SECRET_FILE, 'ZR_ROOM_TOKEN_SECRET_FILE'));
+  if (env.ZR_ROOM_TOKEN_KEYS_FILE) {
+    roomToken.keysFile = env.ZR_ROOM_TOKEN_KEYS_FILE;
+    delete roomToken.secret;
+  }
+  if (env.ZR_PEER_ID_SECRET) roomToken.peerIdSecret = env.ZR_PEER_ID_SECRET;
+  if (env.ZR_PEER_ID_SECRET_FILE) roomToken.peerIdSecret = readSecretFile(env.ZR_PEER_ID_SECRET_FILE, 'ZR_PEER_ID_SECRET_FILE');
   if (env.ZR_REPLAY_STORE_FILE) roomToken.replayStoreFile = env.ZR_REPLAY_STORE_FILE;
   const turn = { ...(raw.turn as object | undefined) } as Record<string, unknown>;
   if (env.ZR_TURN_SECRETS) turn.secrets = env.ZR_TURN_SECRETS.split(',').map((s) => s.trim()).filter(Boolean);

@@ -59,6 +59,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Room-token keys rotate without a restart: SIGHUP rereads roomToken.keysFile.
+  process.on('SIGHUP', () => {
+    if (!stopping) app.reloadRoomTokenKeys('SIGHUP');
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 

@@ -64,3 +64,45 @@ export class KeyedRateLimiter {
     return this.buckets.size;
   }
 }
+
+/** A per-key limit (user, address) on an HTTP route: one unit per request. */
+export interface Limiter {
+  /** True when the request may go ahead. Resolves in bounded time, whatever the store does. */
+  take(key: string): Promise<boolean>;
+}
+
+/** A limit as configured: a burst, refilled at a steady rate. */
+export interface LimitSpec {
+  /** Names the limit in shared-state keys and logs (`join:user`). */
+  name: string;
+  burst: number;
+  perMinute: number;
+}
+
+const SWEEP_EVERY_MS = 60_000;
+
+/** One node's limit in memory: token buckets per key, forgotten once full again. */
+export class MemoryLimiter implements Limiter {
+  private readonly buckets: KeyedRateLimiter;
+  private lastSweep: number;
+
+  constructor(
+    spec: LimitSpec,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.buckets = new KeyedRateLimiter(spec.burst, spec.perMinute / 60, now);
+    this.lastSweep = now();
+  }
+
+  take(key: string): Promise<boolean> {
+    if (this.now() - this.lastSweep >= SWEEP_EVERY_MS) {
+      this.lastSweep = this.now();
+      this.buckets.sweep();
+    }
+    return Promise.resolve(this.buckets.take(key));
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

@@ -1,10 +1,12 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { RedisReplayStore } from './cluster/replayRedis.js';
 import { FileReplayStore } from './replayStoreFile.js';
 
 /**
  * Remembers used room-token ids until they expire, so each token opens one session only. Single
- * node: memory, or an append-only file that survives restarts; a shared store replaces it when
- * several servers share one signing secret.
+ * node: memory, or an append-only file that survives restarts; Redis when several nodes share the
+ * signing keys.
  */
 export interface ReplayStore {
   /** True the first time a jti is seen (and, for a durable store, once that is on disk); false for a replay. */
@@ -53,10 +55,20 @@ export class MemoryReplayStore implements ReplayStore {
 }
 
 /**
- * The store the configuration asks for. Without a file, used tokens are remembered in memory only,
- * which a restart forgets: said once at start, since that weakens single use.
+ * The store the configuration asks for: Redis when the nodes share state, else the file. Without
+ * either, used tokens are remembered in memory only, which a restart forgets: said once at start,
+ * since that weakens single use.
  */
-export function openReplayStore(file: string | undefined, log: Logger, now: () => number = Date.now): ReplayStore {
+export function openReplayStore(
+  file: string | undefined,
+  log: Logger,
+  now: () => number = Date.now,
+  shared?: { redis: Redis; keyPrefix: string },
+): ReplayStore {
+  if (shared) {
+    if (file) log.warn({ file }, 'roomToken.replayStoreFile is not used: used room tokens are kept in Redis (cluster.redis), shared by every node');
+    return new RedisReplayStore(shared.redis, shared.keyPrefix, now);
+  }
   if (file) {
     const store = FileReplayStore.open(file, new MemoryReplayStore(now));
     log.info({ file, remembered: store.size }, 'room-token replay store opened');

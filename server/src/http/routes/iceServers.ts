@@ -1,5 +1,5 @@
 import type { IceServersResponse } from '../../../../shared/protocol/index.js';
-import type { KeyedRateLimiter } from '../../rateLimit.js';
+import { refusedBy, type RouteLimits } from '../../cluster/limits.js';
 import { randomId } from '../../RoomTokens.js';
 import type { AppContext } from '../context.js';
 import { HttpError, sendJson } from '../respond.js';
@@ -9,15 +9,16 @@ import { exact, type AuthenticatedRoute } from '../router.js';
  * Fresh TURN credentials for "Check my network", without a room: the check probes STUN and each
  * TURN transport itself. The id in the username is a random check session id (no room, no peer).
  */
-export const iceServersRoute = (ctx: AppContext, limiter: KeyedRateLimiter): AuthenticatedRoute => ({
+export const iceServersRoute = (ctx: AppContext, limits: RouteLimits): AuthenticatedRoute => ({
   name: 'ice-servers',
   method: 'POST',
   match: exact('/v1/ice-servers'),
   refusedWhileDraining: true,
   auth: { onRejected: () => ctx.metrics.rejections.inc({ reason: 'unauthorized' }) },
   async handle({ res, identity, ip }) {
-    if (!limiter.take(identity.sub)) {
-      ctx.audit('ice-servers.denied', { ip, sub: identity.sub, reason: 'rate-limited' });
+    const limited = await refusedBy(limits, identity.sub, ip);
+    if (limited) {
+      ctx.audit('ice-servers.denied', { ip, sub: identity.sub, reason: 'rate-limited', limit: limited });
       ctx.metrics.rejections.inc({ reason: 'rate-limited' });
       throw new HttpError(429, 'rate-limited', 'too many network checks; try again in a minute', { 'retry-after': '10' });
     }

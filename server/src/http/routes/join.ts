@@ -1,5 +1,5 @@
 import { RoomId, type JoinResponse } from '../../../../shared/protocol/index.js';
-import type { KeyedRateLimiter } from '../../rateLimit.js';
+import { refusedBy, type RouteLimits } from '../../cluster/limits.js';
 import { randomId } from '../../RoomTokens.js';
 import { signalingUrlOf, type AppContext } from '../context.js';
 import { decodeSegment } from '../request.js';
@@ -8,11 +8,19 @@ import type { Identity } from '../../identity.js';
 import { pattern, type AuthenticatedRoute } from '../router.js';
 
 /** For an authenticated user: applies rate limit, room policy and room size, and issues a room token with ICE servers. */
-async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
+/** Whether the shared state a join needs (used room tokens) answers; absent on a single node. */
+export type SharedStateReady = () => boolean;
+
+async function join(ctx: AppContext, limits: RouteLimits, ready: SharedStateReady, identity: Identity, ip: string, roomParam: string): Promise<JoinResponse> {
   const { metrics, audit, config } = ctx;
   const room = RoomId.safeParse(decodeSegment(roomParam));
   if (!room.success) {
     throw new HttpError(400, 'invalid-room', room.error.issues[0]?.message ?? 'invalid room ID');
+  }
+  // Refused at once rather than with a room token the signaling socket would refuse (4503).
+  if (!ready()) {
+    metrics.joins.inc({ stage: 'http', outcome: 'service-unavailable' });
+    throw new HttpError(503, 'service-unavailable', 'the server cannot start calls right now; try again shortly', { 'retry-after': '2' });
   }
   const deny = (reason: string, status: number, code: 'rate-limited' | 'forbidden' | 'room-full', message: string, extra = {}) => {
     audit('join.denied', { ip, sub: identity.sub, room: room.data, reason, ...extra });
@@ -20,7 +28,8 @@ async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identi
     metrics.rejections.inc({ reason: code });
     return new HttpError(status, code, message, code === 'rate-limited' ? { 'retry-after': '10' } : {});
   };
-  if (!limiter.take(identity.sub)) throw deny('rate-limited', 429, 'rate-limited', 'too many joins; try again in a minute');
+  const limited = await refusedBy(limits, identity.sub, ip);
+  if (limited) throw deny('rate-limited', 429, 'rate-limited', 'too many joins; try again in a minute', { limit: limited });
   const decision = ctx.policy.decide(room.data, identity);
   if (!decision.allowed) {
     throw deny('policy', 403, 'forbidden', 'you are not on the list of people allowed in this room', { rule: decision.rule });
@@ -52,7 +61,7 @@ async function join(ctx: AppContext, limiter: KeyedRateLimiter, identity: Identi
 const roomJoinPath = pattern(/^\/v1\/rooms\/([^/]{1,200})\/join$/);
 
 /** POST /v1/rooms/{room}/join */
-export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): AuthenticatedRoute => ({
+export const joinRoute = (ctx: AppContext, limits: RouteLimits, ready: SharedStateReady = () => true): AuthenticatedRoute => ({
   name: 'join',
   method: 'POST',
   // A room segment that is not even valid percent-encoding is refused before authentication: it is
@@ -65,6 +74,6 @@ export const joinRoute = (ctx: AppContext, limiter: KeyedRateLimiter): Authentic
   refusedWhileDraining: true,
   auth: { onRejected: (reason) => ctx.metrics.joins.inc({ stage: 'http', outcome: `token-${reason}` }) },
   async handle({ res, params, identity, ip }) {
-    sendJson(res, 200, await join(ctx, limiter, identity, ip, params[0]!));
+    sendJson(res, 200, await join(ctx, limits, ready, identity, ip, params[0]!));
   },
 });
