@@ -44,6 +44,15 @@ describe('ExponentialBackoffPolicy', () => {
     expect(policy.nextDelayMs(ctx(0, { lastCloseCode: 4430 }))).toBe(125);
   });
 
+  it('after the server went away (1001: restart or drain) keeps trying about once a second for 30 s, then backs off as usual', () => {
+    const top = new ExponentialBackoffPolicy({ random: () => 0.999999 });
+    const planned = (n: number, elapsedMs: number) => top.nextDelayMs(ctx(n, { lastCloseCode: 1006, outageCloseCode: 1001, elapsedMs }));
+    expect([0, 1, 2, 3, 8].map((n) => planned(n, 5_000))).toEqual([249, 499, 999, 999, 999]);
+    expect(planned(8, 30_000)).toBe(4999);
+    // A drop the server did not announce backs off to 5 s.
+    expect(top.nextDelayMs(ctx(8, { lastCloseCode: 1006, outageCloseCode: 1006, elapsedMs: 5_000 }))).toBe(4999);
+  });
+
   it('gives up after the maximum elapsed time', () => {
     const policy = new ExponentialBackoffPolicy({ random: seeded(1) });
     expect(policy.nextDelayMs(ctx(30, { elapsedMs: 299_999 }))).not.toBeNull();

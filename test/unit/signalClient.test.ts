@@ -219,7 +219,7 @@ describe('SignalClient', () => {
     server.kick(await server.conn(0), 'server-shutdown', 1001);
     const { error } = await reconnecting;
     expect(error).toMatchObject({ code: 'server-shutdown', closeCode: 1001 });
-    expect(policy.calls[0]).toMatchObject({ attempt: 0, lastCloseCode: 1001 });
+    expect(policy.calls[0]).toMatchObject({ attempt: 0, lastCloseCode: 1001, outageCloseCode: 1001 });
     const welcome = next(client, SignalEvent.Welcome);
     clock.advance(125); // full jitter: half of the 250 ms first ceiling
     expect(await welcome).toMatchObject({ reconnected: true });

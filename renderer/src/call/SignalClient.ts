@@ -298,7 +298,7 @@ export class SignalClient {
     let last = cause;
     for (let attempt = 0; ; attempt++) {
       const elapsedMs = this.clock.now() - startedAt;
-      const delay = this.deps.policy.nextDelayMs({ attempt, elapsedMs, lastCloseCode: last.closeCode ?? null });
+      const delay = this.deps.policy.nextDelayMs({ attempt, elapsedMs, lastCloseCode: last.closeCode ?? null, outageCloseCode: cause.closeCode ?? null });
       // Asking the policy first lets a terminal close go straight to Closed.
       if (delay === null) return this.finish(last);
       this.setState(ConnectionState.Reconnecting, last);
