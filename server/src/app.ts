@@ -21,6 +21,10 @@ import { joinRoute } from './http/routes/join.js';
 import { joinPageRoute } from './http/routes/joinPage.js';
 import { metricsRoute } from './http/routes/metrics.js';
 import { createHttpServer } from './http/server.js';
+import { memorySharedState } from './cluster/memory.js';
+import { nodeIdOf, redactedRedisUrl } from './cluster/redis.js';
+import { redisSharedState } from './cluster/redisState.js';
+import type { SharedState } from './cluster/types.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 
 export interface AppDeps {
@@ -67,6 +71,14 @@ function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => numb
   };
 }
 
+/** Rooms in this process, or shared through Redis with the other nodes when `cluster.redis` is set. */
+function openSharedState(config: ServerConfig, log: Logger, node: string): SharedState {
+  const redis = config.cluster.redis;
+  if (!redis) return memorySharedState();
+  log.info({ node, redis: redactedRedisUrl(redis.url), heartbeatMs: config.cluster.heartbeatMs }, 'rooms shared through redis');
+  return redisSharedState(redis, log, config.cluster.heartbeatMs);
+}
+
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */
 export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const now = deps.now ?? Date.now;
@@ -85,7 +97,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const roomTokens = new RoomTokens(config.roomToken.secret, config.roomToken.ttlSeconds, now);
   const issueIce = createIceIssuer(config, metrics, now);
   const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
-  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
+  const node = nodeIdOf(config);
+  const hub = new SignalingHub({ config, roomTokens, replay, state: openSharedState(config, log, node), node, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
 
   const ctx: AppContext = {
