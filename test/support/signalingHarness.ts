@@ -51,6 +51,8 @@ export class SignalingHarness {
         logLevel: 'debug',
       });
       const app = buildApp(config, { logger: pino({ level: 'debug' }, sink) });
+      // With rooms in Redis, the node serves once it has reached Redis (as /readyz says).
+      while (app.hub.sharedState() !== 'ok') await new Promise((r) => setTimeout(r, 10));
       const address = await listen(app, 0, '127.0.0.1');
       const metricsAddress = await listenMetrics(app, 0, '127.0.0.1');
       return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs);

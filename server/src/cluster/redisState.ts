@@ -81,6 +81,9 @@ export class RedisRoomDirectory implements RoomDirectory {
  * (relays and the directory's announcements alike) and one connection per node receives.
  */
 export class RedisMessageBus implements MessageBus {
+  /** Set once the node's channel is subscribed (ioredis renews the subscription after reconnects). */
+  listening = false;
+
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
@@ -101,7 +104,7 @@ export class RedisMessageBus implements MessageBus {
       if (ch === channel) handler(message);
     });
     const subscribe = () => {
-      this.subscriber.subscribe(channel).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'bus subscribe failed; retried on reconnect'));
+      this.subscriber.subscribe(channel).then(() => (this.listening = true)).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'bus subscribe failed; retried on reconnect'));
     };
     // ioredis subscribes again after a reconnect by itself; this covers the first connection.
     if (this.subscriber.status === 'ready') subscribe();
@@ -123,7 +126,7 @@ export function redisSharedState(config: RedisConfig, log: Logger, heartbeatMs: 
   const directory = new RedisRoomDirectory(commands, config.keyPrefix, heartbeatMs * 3);
   const bus = new RedisMessageBus(commands, subscriber, config.keyPrefix, log);
   const status = (): SharedStateStatus => {
-    if (commands.status === 'ready' && subscriber.status === 'ready') return 'ok';
+    if (commands.status === 'ready' && subscriber.status === 'ready' && bus.listening) return 'ok';
     return everReady ? 'unreachable' : 'connecting';
   };
   return {
