@@ -11,6 +11,23 @@ import { loginWithPassword } from './idpLogin.js';
 export const TEST_ROOM_SECRET = 'room-token-secret-for-tests-0123456789';
 export const TEST_TURN_SECRET = 'turn-secret-for-tests-0123456789abcdef';
 
+/**
+ * The configuration of a signaling server in its own process (dev/signalingProcess.ts) for tests:
+ * loopback, the test secrets, the given IdP. An ephemeral port, no publicUrl; production's
+ * requirement is tested in httpHardening.test.ts.
+ */
+export function processConfig(idp: DevIdp, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    development: true,
+    listen: { host: '127.0.0.1', port },
+    idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, algorithms: ['ES256'] },
+    roomToken: { secret: TEST_ROOM_SECRET },
+    turn: { secrets: [TEST_TURN_SECRET], host: '127.0.0.1' },
+    logLevel: 'warn',
+    ...extra,
+  };
+}
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** An IdP and a signaling server on loopback, with every log line kept for assertions. */
@@ -25,10 +42,12 @@ export class SignalingHarness {
     readonly metricsUrl: string,
     /** Every log line the server wrote (JSON). */
     readonly logs: string[],
+    private readonly ownsIdp: boolean,
   ) {}
 
-  static async start(overrides: DeepPartial<ServerConfigInput> = {}): Promise<SignalingHarness> {
-    const idp = await startDevIdp();
+  /** `opts.idp`: an IdP shared with other harnesses (several nodes of one deployment); not closed by close(). */
+  static async start(overrides: DeepPartial<ServerConfigInput> = {}, opts: { idp?: DevIdp } = {}): Promise<SignalingHarness> {
+    const idp = opts.idp ?? (await startDevIdp());
     try {
       const logs: string[] = [];
       const sink = new Writable({
@@ -55,9 +74,9 @@ export class SignalingHarness {
       while (app.hub.sharedState() !== 'ok') await new Promise((r) => setTimeout(r, 10));
       const address = await listen(app, 0, '127.0.0.1');
       const metricsAddress = await listenMetrics(app, 0, '127.0.0.1');
-      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs);
+      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs, !opts.idp);
     } catch (err) {
-      await idp.close();
+      if (!opts.idp) await idp.close();
       throw err;
     }
   }
@@ -97,7 +116,7 @@ export class SignalingHarness {
 
   async close(): Promise<void> {
     await this.app.close(2000);
-    await this.idp.close();
+    if (this.ownsIdp) await this.idp.close();
   }
 }
 
