@@ -157,17 +157,25 @@ export class TestSocket {
 
   /** The next message of this type (earlier ones of other types stay queued). */
   next<T extends ServerMessage['type']>(type: T, match: (m: ByType<T>) => boolean = () => true, timeoutMs = 5000): Promise<ByType<T>> {
-    const test = (m: ServerMessage) => m.type === type && match(m as ByType<T>);
+    return this.waitFor((m) => m.type === type && match(m as ByType<T>), type, timeoutMs) as Promise<ByType<T>>;
+  }
+
+  private waitFor(test: (m: ServerMessage) => boolean, type: string, timeoutMs: number): Promise<ServerMessage> {
     const i = this.queue.findIndex(test);
-    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as ByType<T>);
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const waiter = { test, resolve: (m: ServerMessage) => (clearTimeout(timer), resolve(m as ByType<T>)) };
+      const waiter = { test, resolve: (m: ServerMessage) => (clearTimeout(timer), resolve(m)) };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`no ${type} message within ${timeoutMs} ms; queued: ${JSON.stringify(this.queue.map((m) => m.type))}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** The next message of whatever type. */
+  nextAny(timeoutMs = 5000): Promise<ServerMessage> {
+    return this.waitFor(() => true, 'any', timeoutMs);
   }
 
   /** Messages received and not yet taken. */

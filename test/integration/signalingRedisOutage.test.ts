@@ -1,0 +1,67 @@
+/**
+ * A node whose Redis goes away: joins are refused at once with service-unavailable (4503) instead
+ * of hanging, the calls it serves keep relaying, and when Redis comes back (restarted empty) the
+ * node registers its members again on its next heartbeat, so the room size still holds.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import { SignalingHarness, TestSocket } from '../support/signalingHarness.js';
+import { clusterRedisConfig, hasRedis, startRedis, type RedisProcess } from '../support/redis.js';
+
+const sockets: TestSocket[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
+
+describe.skipIf(!hasRedis())('signaling while Redis is away', () => {
+  let redis: RedisProcess;
+  let h: SignalingHarness;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    h = await SignalingHarness.start({ rooms: { maxPeers: 3 }, limits: { joinBurst: 100 }, cluster: { nodeId: 'node-a', heartbeatMs: 200, redis: clusterRedisConfig(redis) } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await redis?.stop();
+  });
+
+  async function attempt(room: string, user: 'alice' | 'bob' | 'carol') {
+    const joined = await h.join(room, user);
+    const socket = await TestSocket.open(joined.signalingUrl);
+    sockets.push(socket);
+    socket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken: joined.roomToken });
+    return socket;
+  }
+
+  it('refuses joins with service-unavailable, keeps relaying, and rebuilds the room when Redis returns empty', async () => {
+    const room = 'outage-room';
+    const alice = await h.connect(room, 'alice');
+    const bob = await h.connect(room, 'bob');
+    sockets.push(alice.socket, bob.socket);
+    await alice.socket.next('peer-joined');
+
+    await redis.stop();
+    await expect.poll(() => h.app.hub.sharedState()).toBe('unreachable');
+    const refused = await attempt('other-room', 'carol');
+    expect(await refused.next('error')).toMatchObject({ code: 'service-unavailable', fatal: true });
+    expect((await refused.closed).code).toBe(4503);
+    // The call in progress is served from this node's own state.
+    alice.socket.send({ type: 'signal', to: bob.welcome.self.peerId, data: { kind: 'restart' } });
+    expect(await bob.socket.next('signal')).toMatchObject({ from: alice.welcome.self.peerId });
+
+    redis = await startRedis({ port: redis.port, password: redis.password });
+    await expect.poll(() => h.app.hub.sharedState(), { timeout: 10_000 }).toBe('ok');
+    // Redis came back empty: the node registers its members again, so a newcomer sees them (and
+    // they count against the room's size).
+    await expect
+      .poll(async () => {
+        const third = await attempt(room, 'carol');
+        const first = await third.nextAny();
+        third.close();
+        await third.closed;
+        return first.type === 'welcome' ? first.peers.map((p) => p.peerId).sort() : first.type;
+      }, { timeout: 5_000 })
+      .toEqual([alice.welcome.self.peerId, bob.welcome.self.peerId].sort());
+  });
+});
