@@ -100,6 +100,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const node = nodeIdOf(config);
   const hub = new SignalingHub({ config, roomTokens, replay, state: openSharedState(config, log, node), node, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
+  /** Set when a drain begins: /readyz fails and new work is refused while the balancer catches up. */
+  let unready = false;
 
   const ctx: AppContext = {
     config,
@@ -111,7 +113,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     roomTokens,
     policy: new RoomPolicy(config.rooms.policy),
     issueIce,
-    isDraining: () => hub.isDraining,
+    isDraining: () => unready || hub.isDraining,
     clientIp: (req) => clientIpOf(config, req),
     baseUrl: () => publicUrl ?? listeningUrl(config, server),
   };
@@ -147,6 +149,10 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   let closing: Promise<void> | undefined;
   const close = (deadlineMs = config.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
+      unready = true;
+      // The balancer's health check sees /readyz fail before any socket closes, so the clients
+      // that reconnect at once (server-shutdown) are sent to the other nodes.
+      if (config.cluster.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.cluster.drainDelayMs));
       const serverClosed = closeServer(server);
       server.closeIdleConnections();
       // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first
