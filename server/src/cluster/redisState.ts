@@ -74,11 +74,14 @@ export class RedisRoomDirectory implements RoomDirectory {
 
 /**
  * Envelopes to another node go to that node's pub/sub channel. Chosen over streams by measurement
- * (bench/signal/busChoice.ts, one Redis on this machine): PUBLISH to a subscribed connection relayed
- * 1 KB messages with a lower p99 and about twice the throughput of XADD + blocking XREAD, and it keeps
- * nothing: a message for a node that is gone is dropped by Redis at once, where a stream would hold
- * it (and need trimming) until someone reads it. Order is kept because one connection publishes
- * (relays and the directory's announcements alike) and one connection per node receives.
+ * (bench/signal/busChoice.ts, 1 KB messages, one Redis on the 2-core development machine): pub/sub
+ * had the lower median latency up to 5,000 msg/s per receiving node (0.3–0.5 ms against 0.5–2.6 ms)
+ * and cost Redis about half the CPU per message at every rate (1.4–10 µs against 3.8–19 µs); only
+ * past what one test process could send and receive (10,000 msg/s and more) did streams' batched
+ * reads queue less. Above all pub/sub keeps nothing: a message for a node that is gone is dropped
+ * at once, where a stream would hold it (and need trimming and a reader's position) for nobody.
+ * Order is kept because one connection publishes (relays and the directory's announcements alike)
+ * and one connection per node receives.
  */
 export class RedisMessageBus implements MessageBus {
   /** Set once the node's channel is subscribed (ioredis renews the subscription after reconnects). */
