@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
@@ -72,11 +73,26 @@ function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => numb
 }
 
 /** Rooms in this process, or shared through Redis with the other nodes when `cluster.redis` is set. */
-function openSharedState(config: ServerConfig, log: Logger, node: string): SharedState {
+function openSharedState(config: ServerConfig, log: Logger, node: string, metrics: Metrics): SharedState {
   const redis = config.cluster.redis;
   if (!redis) return memorySharedState();
   log.info({ node, redis: redactedRedisUrl(redis.url), heartbeatMs: config.cluster.heartbeatMs }, 'rooms shared through redis');
-  return redisSharedState(redis, log, config.cluster.heartbeatMs);
+  const commands = new Counter({
+    name: 'zerorange_redis_commands_total',
+    help: 'Commands (round trips) this node sent Redis for rooms and routing, by operation',
+    labelNames: ['op'] as const,
+    registers: [metrics.registry],
+  });
+  const state = redisSharedState(redis, log, config.cluster.heartbeatMs, (op) => commands.inc({ op }));
+  new Gauge({
+    name: 'zerorange_shared_state_up',
+    help: 'Whether this node reaches Redis (1) or not (0)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(state.status() === 'ok' ? 1 : 0);
+    },
+  });
+  return state;
 }
 
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */
@@ -98,7 +114,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const issueIce = createIceIssuer(config, metrics, now);
   const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
   const node = nodeIdOf(config);
-  const hub = new SignalingHub({ config, roomTokens, replay, state: openSharedState(config, log, node), node, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
+  const hub = new SignalingHub({ config, roomTokens, replay, state: openSharedState(config, log, node, metrics), node, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
   /** Set when a drain begins: /readyz fails and new work is refused while the balancer catches up. */
   let unready = false;

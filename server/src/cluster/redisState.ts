@@ -23,11 +23,15 @@ function parseMember(peerId: string, value: string): MemberRecord {
 }
 
 /** Room membership in Redis hashes; every change is one Lua call (one round trip). */
+/** Counts each command a node sends Redis (a round trip, pipelined or not), by operation. */
+export type CommandCounter = (op: 'join' | 'leave' | 'heartbeat' | 'register' | 'publish') => void;
+
 export class RedisRoomDirectory implements RoomDirectory {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlMs: number,
+    private readonly count: CommandCounter = () => {},
   ) {
     // ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT, so a Redis restarted empty works at once.
     redis.defineCommand('zrJoin', { numberOfKeys: 1, lua: JOIN_LUA });
@@ -40,6 +44,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   async join(room: string, member: MemberRecord, maxPeers: number, announce: string): Promise<JoinOutcome> {
+    this.count('join');
     const reply = await this.redis.zrJoin(this.key(room), member.peerId, member.node, member.name, maxPeers, this.ttlMs, this.prefix, announce);
     if (reply[0] === 'full') return { ok: false, reason: 'room-full' };
     const [, replaced, flat] = reply;
@@ -49,20 +54,24 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   async leave(room: string, peerId: string, node: string, announce: string): Promise<boolean> {
+    this.count('leave');
     return (await this.redis.zrLeave(this.key(room), peerId, node, this.prefix, announce)) === 1;
   }
 
   async forget(room: string, peerId: string, node: string): Promise<void> {
+    this.count('leave');
     await this.redis.zrLeave(this.key(room), peerId, node, this.prefix, '');
   }
 
   async register(room: string, members: MemberRecord[]): Promise<void> {
     if (members.length === 0) return;
+    this.count('register');
     const fields = members.flatMap((m) => [m.peerId, memberValue(m)]);
     await this.redis.multi().hset(this.key(room), ...fields).pexpire(this.key(room), this.ttlMs).exec();
   }
 
   async heartbeat(node: string, rooms: string[], remoteNodes: string[]): Promise<HeartbeatOutcome> {
+    this.count('heartbeat');
     const [existed, missingRooms, deadNodes] = await this.redis.zrHeartbeat(node, this.ttlMs, this.prefix, rooms.length, ...rooms, ...remoteNodes);
     return { stateLost: existed === 0, missingRooms, deadNodes };
   }
@@ -92,10 +101,12 @@ export class RedisMessageBus implements MessageBus {
     private readonly subscriber: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
+    private readonly count: CommandCounter = () => {},
   ) {}
 
   send(node: string, envelope: string): boolean {
     if (this.publisher.status !== 'ready') return false;
+    this.count('publish');
     // Failures after this point (Redis gone mid-flight) lose the message, as a socket would.
     this.publisher.publish(`${this.prefix}bus:${node}`, envelope).catch(() => undefined);
     return true;
@@ -120,14 +131,14 @@ export class RedisMessageBus implements MessageBus {
 }
 
 /** Shared state in one Redis: two connections (commands and publishes; the node's subscription). */
-export function redisSharedState(config: RedisConfig, log: Logger, heartbeatMs: number): SharedState {
+export function redisSharedState(config: RedisConfig, log: Logger, heartbeatMs: number, count?: CommandCounter): SharedState {
   // Commands issued in one event-loop turn go out in one write (relays come in bursts).
   const commands = openRedis(config, log, 'state', { enableAutoPipelining: true });
   const subscriber = openRedis(config, log, 'bus');
   let everReady = false;
   commands.once('ready', () => (everReady = true));
-  const directory = new RedisRoomDirectory(commands, config.keyPrefix, heartbeatMs * 3);
-  const bus = new RedisMessageBus(commands, subscriber, config.keyPrefix, log);
+  const directory = new RedisRoomDirectory(commands, config.keyPrefix, heartbeatMs * 3, count);
+  const bus = new RedisMessageBus(commands, subscriber, config.keyPrefix, log, count);
   const status = (): SharedStateStatus => {
     if (commands.status === 'ready' && subscriber.status === 'ready' && bus.listening) return 'ok';
     return everReady ? 'unreachable' : 'connecting';
