@@ -44,6 +44,8 @@ export interface Room {
   readonly members: Map<string, RoomMember>;
   /** Members served by this node; the view is dropped when none is left. */
   local: number;
+  /** While a join here awaits shared state: members announced gone meanwhile (its answer may list them). */
+  departed?: Set<string>;
 }
 
 // The hub's state rides on the socket, so every socket shares one set of event handlers.

@@ -400,8 +400,9 @@ describe.each(STATES)('signaling server lifecycle (%s state)', (kind) => {
   it('removes a peer that stops answering heartbeats and tells its room', async () => {
     const h = await startOn(kind, { limits: { heartbeatIntervalMs: 150 } });
     try {
-      const alice = await h.connect('heartbeat-room', 'alice', { autoPong: false });
+      // Bob first: Alice may be gone after two silent beats, before a slower join of his would see her.
       const bob = await h.connect('heartbeat-room', 'bob');
+      const alice = await h.connect('heartbeat-room', 'alice', { autoPong: false });
       expect(await bob.socket.next('peer-left')).toMatchObject({ peerId: alice.welcome.self.peerId, reason: 'timeout' });
       await bob.socket.ping();
       bob.socket.close();

@@ -50,6 +50,8 @@ const MAX_PENDING_LEAVES = 100_000;
  */
 export class RoomRouter {
   private readonly rooms = new Map<string, Room>();
+  /** Joins awaiting shared state, by room: announcements for those rooms are kept, not dropped. */
+  private readonly reserving = new Map<string, number>();
   private readonly pendingLeaves = new Map<string, { room: string; peerId: string; announce: string }>();
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
@@ -77,18 +79,43 @@ export class RoomRouter {
   /** Takes a place in the room in shared state, counting every node's members against the limit. */
   async reserve(roomId: string, peerId: string, name: string, maxPeers: number): Promise<Reservation> {
     const { node, state } = this.deps;
+    this.reserving.set(roomId, (this.reserving.get(roomId) ?? 0) + 1);
+    let reservation: Reservation;
     try {
       const outcome = await state.directory.join(roomId, { peerId, name, node }, maxPeers, `J\n${roomId}\n${node}\n${peerId}\n${name}`);
-      return outcome.ok ? { ok: true, others: outcome.others, resumed: outcome.replacedNode !== null } : { ok: false, code: 'room-full' };
+      reservation = outcome.ok ? { ok: true, others: outcome.others, resumed: outcome.replacedNode !== null } : { ok: false, code: 'room-full' };
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message, room: roomId }, 'join refused: shared state unreachable');
-      return { ok: false, code: 'service-unavailable' };
+      reservation = { ok: false, code: 'service-unavailable' };
     }
+    const left = this.reserving.get(roomId)! - 1;
+    if (left > 0) this.reserving.set(roomId, left);
+    else this.reserving.delete(roomId);
+    // Admitted right after this (no I/O in between), or never: then a view kept for it goes.
+    if (!reservation.ok) this.dropIfUnused(roomId);
+    return reservation;
+  }
+
+  /** The view of a room to apply an announcement to: kept while a join here awaits shared state. */
+  private viewFor(roomId: string): Room | undefined {
+    const room = this.rooms.get(roomId);
+    if (room || !this.reserving.has(roomId)) return room;
+    const pending: Room = { id: roomId, members: new Map(), local: 0, departed: new Set() };
+    this.rooms.set(roomId, pending);
+    return pending;
+  }
+
+  private dropIfUnused(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room || room.local > 0 || this.reserving.has(roomId)) return;
+    this.rooms.delete(roomId);
+    this.deps.gauge.set(this.rooms.size);
   }
 
   /** Gives back a reservation whose socket closed before it was admitted. */
   release(roomId: string, peerId: string): void {
     this.dropFromDirectory(roomId, peerId, 'disconnected');
+    this.dropIfUnused(roomId);
   }
 
   /**
@@ -100,9 +127,10 @@ export class RoomRouter {
     if (!room) {
       room = { id: roomId, members: new Map(), local: 0 };
       this.rooms.set(roomId, room);
-      this.deps.gauge.set(this.rooms.size);
     }
+    this.deps.gauge.set(this.rooms.size);
     for (const o of others) {
+      if (room.departed?.has(o.peerId)) continue;
       const known = room.members.get(o.peerId);
       if (!known || (!known.peer && known.node !== o.node)) room.members.set(o.peerId, { name: o.name, node: o.node });
     }
@@ -113,6 +141,7 @@ export class RoomRouter {
     }
     room.members.set(peer.id, { name, node: this.deps.node, peer });
     room.local += 1;
+    if (!this.reserving.has(roomId)) delete room.departed;
     peer.room = room;
     this.tellLocal(room, JSON.stringify({ type: 'peer-joined', peer: { peerId: peer.id, name } }), peer);
     return { room, replaced };
@@ -199,8 +228,9 @@ export class RoomRouter {
   }
 
   private onJoined(roomId: string, node: string, peerId: string, name: string): void {
-    const room = this.rooms.get(roomId);
+    const room = this.viewFor(roomId);
     if (!room) return;
+    room.departed?.delete(peerId);
     const previous = room.members.get(peerId)?.peer;
     if (previous) {
       // The same call continued on another node: its socket here gives way without a peer-left.
@@ -210,14 +240,12 @@ export class RoomRouter {
     }
     room.members.set(peerId, { name, node });
     this.tellLocal(room, JSON.stringify({ type: 'peer-joined', peer: { peerId, name } }));
-    if (room.local === 0) {
-      this.rooms.delete(roomId);
-      this.deps.gauge.set(this.rooms.size);
-    }
+    this.dropIfUnused(roomId);
   }
 
   private onLeft(roomId: string, peerId: string, reason: LeaveReason): void {
-    const room = this.rooms.get(roomId);
+    const room = this.viewFor(roomId);
+    room?.departed?.add(peerId);
     const member = room?.members.get(peerId);
     if (!room || !member || member.peer) return;
     room.members.delete(peerId);
