@@ -267,8 +267,9 @@ async function relay(server: ServerProcess, workers: Worker[], deployment?: Depl
   const reports = await all<RelayReport>(workers, () => ({ cmd: 'relayRun', rate: args.rate / workers.length, seconds: args['relay-seconds'] }));
   const [serverCpu = NaN, ...generatorCpu] = cpu();
   console.log(`  generator event-loop delay: ${reports.map((r) => `p99 ${r.loopDelay.p99.toFixed(1)} ms, max ${r.loopDelay.max.toFixed(1)} ms`).join('; ')}`);
-  const delivered = reports.reduce((n, r) => n + r.received, 0);
-  return { ...(usage ? { usage: await usage(delivered) } : {}), ...relaySummary(reports, args.rate, args['relay-seconds']), fromSend: summarize(reports.flatMap((r) => r.fromSend)), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
+  // Per message sent: a late message (counted lost) cost the same work.
+  const sentCount = reports.reduce((n, r) => n + r.sent, 0);
+  return { ...(usage ? { usage: await usage(sentCount) } : {}), ...relaySummary(reports, args.rate, args['relay-seconds']), fromSend: summarize(reports.flatMap((r) => r.fromSend)), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
 }
 
 async function abusePhase(server: ServerProcess, workers: Worker[], kind: ServerKind, idp: IdpKeys): Promise<AbuseResult> {
