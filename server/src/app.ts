@@ -9,7 +9,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { KeyedRateLimiter } from './rateLimit.js';
 import { RoomPolicy } from './RoomPolicy.js';
 import { openReplayStore } from './replayStore.js';
-import { RoomTokens } from './RoomTokens.js';
+import { randomId, RoomTokens } from './RoomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
 import { buildIceServers, createTurnCredential } from './turn.js';
 import { clientIpOf, type AppContext } from './http/context.js';
@@ -113,7 +113,9 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const roomTokens = new RoomTokens(config.roomToken.secret, config.roomToken.ttlSeconds, now);
   const issueIce = createIceIssuer(config, metrics, now);
   const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
-  const node = nodeIdOf(config);
+  // One id per process: members a restarted node's predecessor left behind expire with it (as after
+  // a crash) instead of lingering under an id that is alive again.
+  const node = `${nodeIdOf(config)}.${randomId(6)}`;
   const hub = new SignalingHub({ config, roomTokens, replay, state: openSharedState(config, log, node, metrics), node, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
   /** Set when a drain begins: /readyz fails and new work is refused while the balancer catches up. */

@@ -184,4 +184,21 @@ describe.skipIf(!hasRedis())('a signaling node that dies', () => {
     const late = await enter(b, b, room, 'carol', 'call-carol-late-0000001');
     expect(late.welcome.peers.map((p) => p.peerId).sort()).toEqual([alice.welcome.self.peerId, bob.welcome.self.peerId].sort());
   });
+
+  it('after a restart under the same node id, a member that did not come back is still reported gone', async () => {
+    const room = 'node-restarts';
+    const cluster = { nodeId: 'node-c', heartbeatMs: HEARTBEAT_MS, redis: clusterRedisConfig(redis) };
+    const c = await SignalingHarness.start({ cluster }, { idp: b.idp });
+    const bob = await enter(b, b, room, 'bob');
+    const carol = await enter(b, c, room, 'carol');
+    await bob.socket.next('peer-joined');
+    // A graceful restart: nobody is reported gone while it drains, and the new process has the same id.
+    await c.close();
+    const again = await SignalingHarness.start({ cluster }, { idp: b.idp });
+    try {
+      expect(await bob.socket.next('peer-left', () => true, HEARTBEAT_MS * 10)).toEqual({ type: 'peer-left', peerId: carol.welcome.self.peerId, reason: 'timeout' });
+    } finally {
+      await again.close();
+    }
+  });
 });
