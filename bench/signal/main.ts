@@ -15,6 +15,7 @@ import { cpuMsOf, sampleRss, startPeerJs, startReference, startZeroRange, type S
 import type { AbuseKind, AbuseReport, Command, IdpKeys, JoinReport, RelayReport } from './worker.js';
 import type { ServerKind } from './adapters.js';
 import { startDeployment, type Deployment, type StateKind } from './cluster.js';
+import { scaleChecks, scaleOutTable, usageMeter, type Usage } from './scaleReport.js';
 
 const args = benchArgs('npm run bench:signal -- [options]\n\nThe signaling server under load beside PeerJS server (same generator, same machine, same run).', {
   servers: { default: 'zerorange,zerorange-tls,peerjs,reference', help: 'servers to run: zerorange, zerorange-tls, peerjs, reference (a bare http + ws join: the ceiling, join storm only)' },
@@ -96,8 +97,6 @@ async function settle(pid: number, maxMs = 10_000): Promise<void> {
 interface HoldResult { connections: number; failed: number; rssPerConnKB: number; rssAverageKB: number; idleCpuPercent: number; rssBeforeMB: number; rssAfterMB: number; errors: string[] }
 interface JoinStep { offered: number; achieved: number; ok: number; failed: number; latency: Summary; sustained: boolean; errors: string[] }
 interface JoinResult { steps: JoinStep[]; best: JoinStep | null; usage?: Usage }
-/** Costs per join or per relayed message on a deployment: CPU of its nodes and of Redis, round trips to Redis. */
-interface Usage { count: number; nodeCpuMs: number; redisCpuMs: number; redisRoundTrips: number }
 interface RelayResult { usage?: Usage; offered: number; delivered: number; sent: number; lost: number; errors: number; latency: Summary; timeline: { t: number; p50: number; p99: number; max: number }[]; fromSend?: Summary; serverCpuPercent?: number; generatorCpuPercent?: number }
 
 /** CPU use of each process since the call, as % of one core, when the returned function is called. */
@@ -120,17 +119,6 @@ interface ServerResult {
   deployment?: { state: StateKind; nodes: number };
 }
 
-/** Starts counting a deployment's costs; the returned function gives them per unit of work. */
-async function usageMeter(d: Deployment): Promise<(count: number) => Promise<Usage>> {
-  const cpu = () => d.nodes.reduce((s, n) => s + cpuMsOf(n.pid), 0);
-  const [cpu0, redis0, trips0] = [cpu(), d.redis ? cpuMsOf(d.redis.pid) : 0, await d.redisRoundTrips()];
-  return async (count) => ({
-    count,
-    nodeCpuMs: (cpu() - cpu0) / count,
-    redisCpuMs: ((d.redis ? cpuMsOf(d.redis.pid) : 0) - redis0) / count,
-    redisRoundTrips: ((await d.redisRoundTrips()) - trips0) / count,
-  });
-}
 
 const MB = 2 ** 20;
 
@@ -460,30 +448,8 @@ function report(results: ServerResult[]): void {
   });
   if (abuseRows.length) tables.push(printTable(`Abuse while serving ${args['abuse-rate']} msg/s: flood ${args['flood-rate']}/s, ${args['oversize-rate']} × ${args['oversize-bytes']} B frames/s, ${args['absent-rate']}/s to absent peers`, ['server', 'p99 before', 'p99 during', 'p99 after', 'lost during', 'RSS MB before', 'during', 'after', 'max', 'server CPU % before / during / after'], abuseRows));
 
-  const scaleRows = results.filter((r) => r.deployment).map((r) => [
-    r.server,
-    r.join?.best?.achieved,
-    r.join?.best?.latency.p99,
-    r.join?.usage?.redisRoundTrips,
-    r.join?.usage?.nodeCpuMs,
-    r.join?.usage?.redisCpuMs,
-    r.relay?.latency.p50,
-    r.relay?.latency.p99,
-    r.relayCross?.latency.p50,
-    r.relayCross?.latency.p99,
-    r.relay?.usage?.redisRoundTrips,
-    r.relayCross?.usage?.redisRoundTrips,
-    perMessageUs(r.relay?.usage?.nodeCpuMs),
-    perMessageUs(r.relayCross?.usage?.nodeCpuMs),
-    perMessageUs(r.relayCross?.usage?.redisCpuMs ?? r.relay?.usage?.redisCpuMs),
-  ]);
-  if (scaleRows.length) {
-    tables.push(printTable(
-      `Scale-out: ZeroRange by where rooms live and node count (clients spread over the nodes directly; relay at ${args.rate} msg/s; join costs include each join's leave)`,
-      ['deployment', 'joins/s', 'join p99 ms', 'Redis trips/join', 'node CPU ms/join', 'Redis CPU ms/join', 'relay p50 same-node', 'p99 same-node', 'p50 cross-node', 'p99 cross-node', 'Redis trips/msg same', 'Redis trips/msg cross', 'node CPU µs/msg same', 'node CPU µs/msg cross', 'Redis CPU µs/msg'],
-      scaleRows,
-    ));
-  }
+  const scaleTable = scaleOutTable(results, args.rate);
+  if (scaleTable) tables.push(scaleTable);
 
   const checks = [...floorChecks(results, ceiling), ...scaleChecks(results)];
   printChecks(checks);
@@ -491,30 +457,7 @@ function report(results: ServerResult[]): void {
   if (floorsMissed(checks)) process.exitCode = 1;
 }
 
-const perMessageUs = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1000);
 
-/** The scale-out floors: Redis costs little, crossing nodes costs little, and per-message Redis work is one publish at most. */
-function scaleChecks(results: ServerResult[]): Check[] {
-  const checks: Check[] = [];
-  const cores = `the generator, the nodes and Redis share ${cpus().length} cores`;
-  const memory = results.find((r) => r.deployment?.state === 'memory' && r.deployment.nodes === 1)?.join?.best?.achieved;
-  const redisOne = results.find((r) => r.deployment?.state === 'redis' && r.deployment.nodes === 1)?.join?.best?.achieved;
-  if (memory && redisOne !== undefined) {
-    checks.push({ name: 'joins/s with rooms in Redis (1 node) ≥ 70 % of in memory', ok: redisOne >= 0.7 * memory, detail: `${redisOne.toFixed(0)}/s vs ${memory.toFixed(0)}/s (${((redisOne / memory) * 100).toFixed(0)} %)`, informative: cores });
-  }
-  for (const r of results.filter((x) => x.relayCross && x.relay)) {
-    const same = r.relay!.latency.p99;
-    const cross = r.relayCross!.latency.p99;
-    checks.push({ name: `${r.server}: cross-node relay p99 ≤ 2× same-node p99`, ok: cross <= 2 * same, detail: `${cross.toFixed(2)} ms vs ${same.toFixed(2)} ms`, informative: cores });
-    const trips = r.relayCross!.usage?.redisRoundTrips ?? NaN;
-    checks.push({ name: `${r.server}: one Redis round trip per cross-node message (O(1), not O(room size))`, ok: trips <= 1.05, detail: `${trips.toFixed(3)} per message` });
-  }
-  for (const r of results.filter((x) => x.deployment?.state === 'redis' && x.relay?.usage)) {
-    const trips = r.relay!.usage!.redisRoundTrips;
-    checks.push({ name: `${r.server}: no Redis work for a same-node message`, ok: trips <= 0.05, detail: `${trips.toFixed(3)} per message` });
-  }
-  return checks;
-}
 
 /** The floors of bench/README.md, each marked as gating the exit code or informative on this machine. */
 function floorChecks(results: ServerResult[], ceiling: number | undefined): Check[] {
