@@ -65,3 +65,50 @@ describe.skipIf(!hasRedis())('signaling while Redis is away', () => {
       .toEqual([alice.welcome.self.peerId, bob.welcome.self.peerId].sort());
   });
 });
+
+describe.skipIf(!hasRedis())('two nodes while Redis is away', () => {
+  let redis: RedisProcess;
+  let a: SignalingHarness;
+  let b: SignalingHarness;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const cluster = (nodeId: string) => ({ cluster: { nodeId, heartbeatMs: 200, redis: clusterRedisConfig(redis) } });
+    a = await SignalingHarness.start(cluster('node-a'));
+    b = await SignalingHarness.start(cluster('node-b'), { idp: a.idp });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await redis?.stop();
+  });
+
+  it('refuses a relay to the other node while Redis is away, without ending the session, and relays again once it is back', async () => {
+    const alice = await a.connect('split-room', 'alice');
+    const joined = await a.join('split-room', 'bob');
+    const bobSocket = await TestSocket.open(`${b.baseUrl.replace('http', 'ws')}/v1/signal`);
+    sockets.push(alice.socket, bobSocket);
+    bobSocket.send({ type: 'join', v: PROTOCOL_VERSION, roomToken: joined.roomToken });
+    const bob = await bobSocket.next('welcome');
+    await alice.socket.next('peer-joined');
+
+    await redis.stop();
+    await expect.poll(() => a.app.hub.sharedState()).toBe('unreachable');
+    alice.socket.send({ type: 'signal', to: bob.self.peerId, data: { kind: 'restart' } });
+    expect(await alice.socket.next('error')).toMatchObject({ code: 'service-unavailable', fatal: false });
+
+    redis = await startRedis({ port: redis.port, password: redis.password });
+    await expect.poll(() => [a.app.hub.sharedState(), b.app.hub.sharedState()], { timeout: 10_000 }).toEqual(['ok', 'ok']);
+    // Both nodes subscribed again by themselves: the relay crosses once more.
+    await expect
+      .poll(async () => {
+        alice.socket.send({ type: 'signal', to: bob.self.peerId, data: { kind: 'restart' } });
+        return bobSocket.next('signal', () => true, 500).then(
+          (m) => m.from,
+          () => null,
+        );
+      }, { timeout: 10_000 })
+      .toBe(alice.welcome.self.peerId);
+    expect(bobSocket.pending().filter((m) => m.type === 'peer-left')).toEqual([]);
+  });
+});
