@@ -286,7 +286,7 @@ export class SignalingHub {
     peer.state = 'joined';
     peer.iceRefreshAt = (claims.iceExp - this.deps.config.turn.refreshBeforeSeconds) * 1000;
     const self: PeerInfo = { peerId: peer.id, name: claims.name };
-    const { room, replaced } = this.rooms.admit(peer, claims.room, claims.name, reserved.others);
+    const { room, replaced, peers } = this.rooms.admit(peer, claims.room, claims.name, reserved.others);
     // The same call reconnecting: its old socket here (perhaps half-open) gives way, keeping the peer id.
     if (replaced) this.fatal(replaced, 'session-replaced', 'this call continued on a new connection');
     peer.resumed = reserved.resumed;
@@ -295,12 +295,12 @@ export class SignalingHub {
       v: PROTOCOL_VERSION,
       room: room.id,
       self,
-      peers: reserved.others.map((m) => ({ peerId: m.peerId, name: m.name })),
+      peers,
       roomSizeLimit: maxPeers,
     });
     this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'joined' });
     // One line per join (the audit event carries what a separate info line would).
-    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peer: peer.id, resumed: peer.resumed, peers: reserved.others.length + 1 });
+    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peer: peer.id, resumed: peer.resumed, peers: peers.length + 1 });
     // A token used late carries credentials that are about to expire: refresh at once.
     if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
   }

@@ -44,8 +44,11 @@ export interface Room {
   readonly members: Map<string, RoomMember>;
   /** Members served by this node; the view is dropped when none is left. */
   local: number;
-  /** While a join here awaits shared state: members announced gone meanwhile (its answer may list them). */
-  departed?: Set<string>;
+  /**
+   * While a join here awaits shared state, the members announced meanwhile: gone (its answer may
+   * still list them) and arrived (its answer may not list them yet).
+   */
+  changes?: { departed: Set<string>; arrived: Set<string> };
 }
 
 // The hub's state rides on the socket, so every socket shares one set of event handlers.

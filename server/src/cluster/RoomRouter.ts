@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { PeerInfo } from '../../../shared/protocol/index.js';
 import type { LeaveReason, Peer, Room } from '../hubPeer.js';
 import type { MemberRecord, SharedState } from './types.js';
 
@@ -100,9 +101,15 @@ export class RoomRouter {
   private viewFor(roomId: string): Room | undefined {
     const room = this.rooms.get(roomId);
     if (room || !this.reserving.has(roomId)) return room;
-    const pending: Room = { id: roomId, members: new Map(), local: 0, departed: new Set() };
+    const pending: Room = { id: roomId, members: new Map(), local: 0 };
     this.rooms.set(roomId, pending);
     return pending;
+  }
+
+  /** Where to note an announcement for joins still awaiting shared state (undefined: none waits). */
+  private changesOf(room: Room): { departed: Set<string>; arrived: Set<string> } | undefined {
+    if (!this.reserving.has(room.id)) return undefined;
+    return (room.changes ??= { departed: new Set(), arrived: new Set() });
   }
 
   private dropIfUnused(roomId: string): void {
@@ -122,17 +129,23 @@ export class RoomRouter {
    * Seats a reserved peer in this node's view and tells the local members. Returns the socket
    * this one replaces (the same call's earlier connection on this node), detached from the room.
    */
-  admit(peer: Peer, roomId: string, name: string, others: MemberRecord[]): { room: Room; replaced: Peer | undefined } {
+  admit(peer: Peer, roomId: string, name: string, others: MemberRecord[]): { room: Room; replaced: Peer | undefined; peers: PeerInfo[] } {
     let room = this.rooms.get(roomId);
     if (!room) {
       room = { id: roomId, members: new Map(), local: 0 };
       this.rooms.set(roomId, room);
     }
     this.deps.gauge.set(this.rooms.size);
+    const peers: PeerInfo[] = [];
     for (const o of others) {
-      if (room.departed?.has(o.peerId)) continue;
+      if (room.changes?.departed.has(o.peerId)) continue;
+      peers.push({ peerId: o.peerId, name: o.name });
       const known = room.members.get(o.peerId);
       if (!known || (!known.peer && known.node !== o.node)) room.members.set(o.peerId, { name: o.name, node: o.node });
+    }
+    for (const id of room.changes?.arrived ?? []) {
+      const m = room.members.get(id);
+      if (m && id !== peer.id && !others.some((o) => o.peerId === id)) peers.push({ peerId: id, name: m.name });
     }
     const replaced = room.members.get(peer.id)?.peer;
     if (replaced) {
@@ -141,10 +154,10 @@ export class RoomRouter {
     }
     room.members.set(peer.id, { name, node: this.deps.node, peer });
     room.local += 1;
-    if (!this.reserving.has(roomId)) delete room.departed;
+    if (!this.reserving.has(roomId)) delete room.changes;
     peer.room = room;
     this.tellLocal(room, JSON.stringify({ type: 'peer-joined', peer: { peerId: peer.id, name } }), peer);
-    return { room, replaced };
+    return { room, replaced, peers };
   }
 
   /**
@@ -230,7 +243,9 @@ export class RoomRouter {
   private onJoined(roomId: string, node: string, peerId: string, name: string): void {
     const room = this.viewFor(roomId);
     if (!room) return;
-    room.departed?.delete(peerId);
+    const changes = this.changesOf(room);
+    changes?.departed.delete(peerId);
+    changes?.arrived.add(peerId);
     const previous = room.members.get(peerId)?.peer;
     if (previous) {
       // The same call continued on another node: its socket here gives way without a peer-left.
@@ -245,7 +260,9 @@ export class RoomRouter {
 
   private onLeft(roomId: string, peerId: string, reason: LeaveReason): void {
     const room = this.viewFor(roomId);
-    room?.departed?.add(peerId);
+    const changes = room && this.changesOf(room);
+    changes?.arrived.delete(peerId);
+    changes?.departed.add(peerId);
     const member = room?.members.get(peerId);
     if (!room || !member || member.peer) return;
     room.members.delete(peerId);
