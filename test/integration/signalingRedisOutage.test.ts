@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import { freePort } from '../../dev/coturn.js';
 import { SignalingHarness, TestSocket } from '../support/signalingHarness.js';
 import { clusterRedisConfig, hasRedis, startRedis, type RedisProcess } from '../support/redis.js';
 
@@ -110,5 +111,30 @@ describe.skipIf(!hasRedis())('two nodes while Redis is away', () => {
       }, { timeout: 10_000 })
       .toBe(alice.welcome.self.peerId);
     expect(bobSocket.pending().filter((m) => m.type === 'peer-left')).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasRedis())('a node started before its Redis', () => {
+  it('is not ready until it has reached Redis, then serves joins without a restart', async () => {
+    const port = await freePort();
+    const password = 'redis-password-for-a-late-start-0123';
+    const h = await SignalingHarness.start(
+      { cluster: { nodeId: 'node-late', heartbeatMs: 200, redis: { url: `redis://127.0.0.1:${port}`, password, commandTimeoutMs: 500 } } },
+      { untilSharedState: false },
+    );
+    let redis: RedisProcess | undefined;
+    try {
+      const before = await fetch(`${h.baseUrl}/readyz`);
+      expect(before.status).toBe(503);
+      expect(await before.json()).toEqual({ status: 'shared state not reached yet', sharedState: 'connecting' });
+      redis = await startRedis({ port, password });
+      await expect.poll(async () => (await fetch(`${h.baseUrl}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+      const alice = await h.connect('late-room', 'alice');
+      sockets.push(alice.socket);
+      expect(alice.welcome.peers).toEqual([]);
+    } finally {
+      await h.close();
+      await redis?.stop();
+    }
   });
 });

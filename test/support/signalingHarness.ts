@@ -45,8 +45,11 @@ export class SignalingHarness {
     private readonly ownsIdp: boolean,
   ) {}
 
-  /** `opts.idp`: an IdP shared with other harnesses (several nodes of one deployment); not closed by close(). */
-  static async start(overrides: DeepPartial<ServerConfigInput> = {}, opts: { idp?: DevIdp } = {}): Promise<SignalingHarness> {
+  /**
+   * `opts.idp`: an IdP shared with other harnesses (several nodes of one deployment); not closed by
+   * close(). `opts.untilSharedState: false`: listen before the node has reached Redis.
+   */
+  static async start(overrides: DeepPartial<ServerConfigInput> = {}, opts: { idp?: DevIdp; untilSharedState?: boolean } = {}): Promise<SignalingHarness> {
     const idp = opts.idp ?? (await startDevIdp());
     try {
       const logs: string[] = [];
@@ -71,7 +74,7 @@ export class SignalingHarness {
       });
       const app = buildApp(config, { logger: pino({ level: 'debug' }, sink) });
       // With rooms in Redis, the node serves once it has reached Redis (as /readyz says).
-      while (app.hub.sharedState() !== 'ok') await new Promise((r) => setTimeout(r, 10));
+      while (opts.untilSharedState !== false && app.hub.sharedState() !== 'ok') await new Promise((r) => setTimeout(r, 10));
       const address = await listen(app, 0, '127.0.0.1');
       const metricsAddress = await listenMetrics(app, 0, '127.0.0.1');
       return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs, !opts.idp);
