@@ -14,6 +14,8 @@ import { benchArgs, floorsMissed, printChecks, printTable, summarize, writeResul
 import { cpuMsOf, sampleRss, startPeerJs, startReference, startZeroRange, type ServerProcess } from './servers.js';
 import type { AbuseKind, AbuseReport, Command, IdpKeys, JoinReport, RelayReport } from './worker.js';
 import type { ServerKind } from './adapters.js';
+import { startDeployment, type Deployment, type StateKind } from './cluster.js';
+import { scaleChecks, scaleOutTable, usageMeter, type Usage } from './scaleReport.js';
 
 const args = benchArgs('npm run bench:signal -- [options]\n\nThe signaling server under load beside PeerJS server (same generator, same machine, same run).', {
   servers: { default: 'zerorange,zerorange-tls,peerjs,reference', help: 'servers to run: zerorange, zerorange-tls, peerjs, reference (a bare http + ws join: the ceiling, join storm only)' },
@@ -34,6 +36,8 @@ const args = benchArgs('npm run bench:signal -- [options]\n\nThe signaling serve
   'absent-rate': { default: 5000, help: 'abuse: messages per second to peers that do not exist' },
   'oversize-rate': { default: 20, help: 'abuse: oversized frames per second' },
   'oversize-bytes': { default: 1_048_576, help: 'abuse: size of each oversized frame' },
+  nodes: { default: '1', help: 'ZeroRange: signaling nodes, a list (1,2): each count is a run of its own; above 1 needs --state redis' },
+  state: { default: 'memory', help: 'ZeroRange: where rooms live, a list (memory,redis): memory is one process (the default); redis is shared by the nodes' },
   'server-node-options': { default: '', help: 'extra Node options for the servers under test, e.g. --cpu-prof' },
   keep: { default: false, help: 'keep the run folder (server logs, configs) and print where it is' },
   'log-level': { default: 'info', help: 'ZeroRange server log level (logs go to a file, as in production)' },
@@ -92,8 +96,8 @@ async function settle(pid: number, maxMs = 10_000): Promise<void> {
 
 interface HoldResult { connections: number; failed: number; rssPerConnKB: number; rssAverageKB: number; idleCpuPercent: number; rssBeforeMB: number; rssAfterMB: number; errors: string[] }
 interface JoinStep { offered: number; achieved: number; ok: number; failed: number; latency: Summary; sustained: boolean; errors: string[] }
-interface JoinResult { steps: JoinStep[]; best: JoinStep | null }
-interface RelayResult { offered: number; delivered: number; sent: number; lost: number; errors: number; latency: Summary; timeline: { t: number; p50: number; p99: number; max: number }[]; fromSend?: Summary; serverCpuPercent?: number; generatorCpuPercent?: number }
+interface JoinResult { steps: JoinStep[]; best: JoinStep | null; usage?: Usage }
+interface RelayResult { usage?: Usage; offered: number; delivered: number; sent: number; lost: number; errors: number; latency: Summary; timeline: { t: number; p50: number; p99: number; max: number }[]; fromSend?: Summary; serverCpuPercent?: number; generatorCpuPercent?: number }
 
 /** CPU use of each process since the call, as % of one core, when the returned function is called. */
 function cpuMeter(pids: number[]): () => number[] {
@@ -109,8 +113,12 @@ interface ServerResult {
   hold?: HoldResult;
   join?: JoinResult;
   relay?: RelayResult;
+  /** Several nodes: relays between peers on different nodes. */
+  relayCross?: RelayResult;
   abuse?: AbuseResult;
+  deployment?: { state: StateKind; nodes: number };
 }
+
 
 const MB = 2 ** 20;
 
@@ -179,10 +187,11 @@ async function joinStep(server: ServerProcess, workers: Worker[], rate: number):
 }
 
 /** Ramps the offered rate up until two steps in a row are not sustained; starts lower if the first is not. */
-async function joinStorm(server: ServerProcess, workers: Worker[]): Promise<JoinResult> {
+async function joinStorm(server: ServerProcess, workers: Worker[], deployment?: Deployment): Promise<JoinResult> {
   const steps: JoinStep[] = [];
   // Warm-up, not recorded: JIT, the IdP's keys, pools.
   await all<JoinReport>(workers, () => ({ cmd: 'joinStep', rate: Math.min(500, args['join-start'] / 2) / workers.length, seconds: 1 }));
+  const usage = deployment ? await usageMeter(deployment) : undefined;
   let rate = args['join-start'];
   for (;;) {
     const step = await joinStep(server, workers, rate);
@@ -203,7 +212,8 @@ async function joinStorm(server: ServerProcess, workers: Worker[]): Promise<Join
     failures = step.sustained ? 0 : failures + 1;
   }
   const best = steps.filter((s) => s.sustained).sort((a, b) => b.achieved - a.achieved)[0] ?? null;
-  return { steps, best };
+  // Every join of the ramp (each followed by its leave when the step ends), refused ones included.
+  return { steps, best, ...(usage ? { usage: await usage(steps.reduce((n, s) => n + s.ok + s.failed, 0)) } : {}) };
 }
 
 function relaySummary(reports: RelayReport[], rate: number, seconds: number, from = 0, to = Infinity): RelayResult {
@@ -235,16 +245,19 @@ function relaySummary(reports: RelayReport[], rate: number, seconds: number, fro
   return { offered: rate, sent, delivered: lat.length / Math.min(seconds, to - from), lost, errors, latency: summarize(lat), timeline };
 }
 
-async function relay(server: ServerProcess, workers: Worker[]): Promise<RelayResult> {
-  const setups = await all<{ pairs: number; failed: number; errors: string[] }>(workers, () => ({ cmd: 'relaySetup', pairs: Math.ceil(args.pairs / workers.length) }));
+async function relay(server: ServerProcess, workers: Worker[], deployment?: Deployment, cross = false): Promise<RelayResult> {
+  const setups = await all<{ pairs: number; failed: number; errors: string[] }>(workers, () => ({ cmd: 'relaySetup', pairs: Math.ceil(args.pairs / workers.length), cross }));
   const failed = setups.reduce((s, r) => s + r.failed, 0);
   if (failed) throw new Error(`${server.name}: ${failed} relay pairs could not join: ${setups.flatMap((s) => s.errors)[0]}`);
   await settle(server.pid);
   const cpu = cpuMeter([server.pid, ...workers.map((w) => w.child.pid!)]);
+  const usage = deployment ? await usageMeter(deployment) : undefined;
   const reports = await all<RelayReport>(workers, () => ({ cmd: 'relayRun', rate: args.rate / workers.length, seconds: args['relay-seconds'] }));
   const [serverCpu = NaN, ...generatorCpu] = cpu();
   console.log(`  generator event-loop delay: ${reports.map((r) => `p99 ${r.loopDelay.p99.toFixed(1)} ms, max ${r.loopDelay.max.toFixed(1)} ms`).join('; ')}`);
-  return { ...relaySummary(reports, args.rate, args['relay-seconds']), fromSend: summarize(reports.flatMap((r) => r.fromSend)), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
+  // Per message sent: a late message (counted lost) cost the same work.
+  const sentCount = reports.reduce((n, r) => n + r.sent, 0);
+  return { ...(usage ? { usage: await usage(sentCount) } : {}), ...relaySummary(reports, args.rate, args['relay-seconds']), fromSend: summarize(reports.flatMap((r) => r.fromSend)), serverCpuPercent: serverCpu, generatorCpuPercent: generatorCpu.reduce((a, b) => a + b, 0) };
 }
 
 async function abusePhase(server: ServerProcess, workers: Worker[], kind: ServerKind, idp: IdpKeys): Promise<AbuseResult> {
@@ -294,10 +307,28 @@ async function abusePhase(server: ServerProcess, workers: Worker[], kind: Server
   }
 }
 
-async function runServer(name: string, ctx: { dir: string; idp: IdpKeys & { clientId: string }; tls: { certFile: string; keyFile: string; ca: string }; port: number }): Promise<ServerResult> {
+interface RunContext { dir: string; idp: IdpKeys & { clientId: string }; tls: { certFile: string; keyFile: string; ca: string }; port: number }
+
+/** ZeroRange over plain WS as a deployment (one node in memory, or N nodes on Redis). */
+function startZeroRangeDeployment(ctx: RunContext, state: StateKind, nodes: number): Promise<Deployment> {
+  return startDeployment({
+    state,
+    nodes,
+    port: ctx.port,
+    idp: { issuer: ctx.idp.issuer, audience: ctx.idp.audience, clientId: ctx.idp.clientId },
+    dir: ctx.dir,
+    logLevel: args['log-level'],
+    nodeOptions: args['server-node-options'],
+  });
+}
+
+async function runServer(name: string, ctx: RunContext, shape: { state: StateKind; nodes: number } = { state: 'memory', nodes: 1 }): Promise<ServerResult> {
   const kind: ServerKind = name === 'peerjs' ? 'peerjs' : 'zerorange';
+  const deployment = name === 'zerorange' ? await startZeroRangeDeployment(ctx, shape.state, shape.nodes) : undefined;
   const server =
-    name === 'peerjs'
+    deployment
+      ? deployment.nodes[0]!
+      : name === 'peerjs'
       ? await startPeerJs(ctx.port, ctx.dir, args['server-node-options'])
       : name === 'reference'
         ? await startReference(ctx.port, ctx.dir, args['server-node-options'])
@@ -310,31 +341,37 @@ async function runServer(name: string, ctx: { dir: string; idp: IdpKeys & { clie
           nodeOptions: args['server-node-options'],
         });
   const workers = Array.from({ length: args.workers }, () => Worker.start());
-  const result: ServerResult = { server: server.name };
+  const scaled = shape.state !== 'memory' || shape.nodes > 1;
+  const result: ServerResult = { server: deployment?.name ?? server.name, ...(deployment ? { deployment: shape } : {}) };
   try {
     const tokensNeeded = Math.ceil(
       ((phases.has('hold') ? args.connections : 0) + (phases.has('relay') || phases.has('abuse') ? 2 * args.pairs : 0)) / args.workers,
     );
-    await all(workers, (i) => ({ cmd: 'setup', server: kind, endpoint: server.endpoint, worker: i, idp: ctx.idp }));
+    await all(workers, (i) => ({ cmd: 'setup', server: kind, endpoint: server.endpoint, ...(deployment ? { endpoints: deployment.endpoints } : {}), worker: i, idp: ctx.idp }));
     console.log(`${server.name} (pid ${server.pid}): minting access tokens for the generator…`);
     // Every simulated client has a token of its own, as every user would.
     let maxJoins = args['join-start'];
     for (let r = args['join-start']; r <= args['join-max']; r = Math.round(r * args['join-step'])) maxJoins = Math.max(maxJoins, r * args['join-seconds']);
     await all(workers, () => ({ cmd: 'prepare', tokens: tokensNeeded + (phases.has('join') ? Math.ceil(maxJoins / args.workers) : 0) }));
     // The yardstick only answers joins.
-    const run = (phase: string) => phases.has(phase) && (name !== 'reference' || phase === 'join');
+    // Deployments on Redis run the scale-out phases: joins and relays.
+    const run = (phase: string) => phases.has(phase) && (name !== 'reference' || phase === 'join') && (!scaled || phase === 'join' || phase === 'relay');
     if (run('hold')) {
       console.log(`${server.name}: hold ${args.connections} connections`);
       result.hold = await hold(server, workers);
     }
     if (run('join')) {
       console.log(`${server.name}: join storm`);
-      result.join = await joinStorm(server, workers);
+      result.join = await joinStorm(server, workers, deployment);
     }
     if (run('relay') || run('abuse')) {
       if (run('relay')) {
         console.log(`${server.name}: relay ${args.rate} msg/s over ${args.pairs} pairs`);
-        result.relay = await relay(server, workers);
+        result.relay = await relay(server, workers, deployment);
+        if (shape.nodes > 1) {
+          console.log(`${result.server}: relay ${args.rate} msg/s over ${args.pairs} pairs, each pair's peers on different nodes`);
+          result.relayCross = await relay(server, workers, deployment, true);
+        }
       } else {
         await all(workers, () => ({ cmd: 'relaySetup', pairs: Math.ceil(args.pairs / workers.length) }));
       }
@@ -345,9 +382,23 @@ async function runServer(name: string, ctx: { dir: string; idp: IdpKeys & { clie
     }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
-    await server.stop();
+    await (deployment ?? server).stop();
   }
   return result;
+}
+
+/** The ZeroRange deployments asked for (--state × --nodes); rooms in memory serve one node only. */
+function deploymentShapes(): { state: StateKind; nodes: number }[] {
+  const shapes: { state: StateKind; nodes: number }[] = [];
+  for (const state of args.state.split(',') as StateKind[]) {
+    if (state !== 'memory' && state !== 'redis') throw new Error(`--state: "${state}" is not memory or redis`);
+    for (const nodes of String(args.nodes).split(',').map(Number)) {
+      if (!Number.isInteger(nodes) || nodes < 1) throw new Error(`--nodes: "${nodes}" is not a node count`);
+      if (state === 'memory' && nodes > 1) console.log(`skipping memory ×${nodes}: rooms in memory serve one node only`);
+      else shapes.push({ state, nodes });
+    }
+  }
+  return shapes;
 }
 
 async function main(): Promise<void> {
@@ -368,8 +419,11 @@ async function main(): Promise<void> {
     const keys = { jwk: idp.signingJwk, issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId };
     let port = 20_000 + (process.pid % 20_000);
     for (const name of serverNames) {
-      if (interrupted) break;
-      results.push(await runServer(name, { dir, idp: keys, tls, port: port++ }));
+      for (const shape of name === 'zerorange' ? deploymentShapes() : [undefined]) {
+        if (interrupted) break;
+        results.push(await runServer(name, { dir, idp: keys, tls, port }, shape));
+        port += shape?.nodes ?? 1;
+      }
     }
   } finally {
     await idp.close();
@@ -394,11 +448,16 @@ function report(results: ServerResult[]): void {
   });
   if (abuseRows.length) tables.push(printTable(`Abuse while serving ${args['abuse-rate']} msg/s: flood ${args['flood-rate']}/s, ${args['oversize-rate']} × ${args['oversize-bytes']} B frames/s, ${args['absent-rate']}/s to absent peers`, ['server', 'p99 before', 'p99 during', 'p99 after', 'lost during', 'RSS MB before', 'during', 'after', 'max', 'server CPU % before / during / after'], abuseRows));
 
-  const checks = floorChecks(results, ceiling);
+  const scaleTable = scaleOutTable(results, args.rate);
+  if (scaleTable) tables.push(scaleTable);
+
+  const checks = [...floorChecks(results, ceiling), ...scaleChecks(results)];
   printChecks(checks);
   writeResults('signal', { parameters: args, results, checks, tables });
   if (floorsMissed(checks)) process.exitCode = 1;
 }
+
+
 
 /** The floors of bench/README.md, each marked as gating the exit code or informative on this machine. */
 function floorChecks(results: ServerResult[], ceiling: number | undefined): Check[] {

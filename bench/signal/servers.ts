@@ -65,6 +65,8 @@ export interface ZeroRangeOptions {
   dir: string;
   logLevel: string;
   nodeOptions?: string;
+  /** Several nodes of one deployment: rooms in Redis, shared secrets, a metrics port to read. */
+  cluster?: { nodeId: string; redis: { url: string; password: string }; secrets: { room: string; turn: string }; metricsPort: number };
 }
 
 /** The signaling server from server/src/main.ts with default limits; its JSON logs go to a file, as in production. */
@@ -74,11 +76,14 @@ export async function startZeroRange(opts: ZeroRangeOptions): Promise<ServerProc
     publicUrl: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${opts.port}`,
     ...(opts.tls ? { tls: { certFile: opts.tls.certFile, keyFile: opts.tls.keyFile } } : {}),
     idp: opts.idp,
-    roomToken: { secret: randomBytes(32).toString('base64') },
-    turn: { secrets: [randomBytes(32).toString('base64')], host: '127.0.0.1' },
+    roomToken: { secret: opts.cluster?.secrets.room ?? randomBytes(32).toString('base64') },
+    turn: { secrets: [opts.cluster?.secrets.turn ?? randomBytes(32).toString('base64')], host: '127.0.0.1' },
     logLevel: opts.logLevel,
+    ...(opts.cluster
+      ? { cluster: { nodeId: opts.cluster.nodeId, redis: opts.cluster.redis }, metrics: { host: '127.0.0.1', port: opts.cluster.metricsPort } }
+      : {}),
   };
-  const name = opts.tls ? 'zerorange-tls' : 'zerorange';
+  const name = opts.cluster ? `zerorange-${opts.cluster.nodeId}` : opts.tls ? 'zerorange-tls' : 'zerorange';
   const logFile = join(opts.dir, `${name}.log`);
   const server = await startSignalingProcess({
     config,

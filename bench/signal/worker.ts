@@ -17,12 +17,14 @@ export interface IdpKeys {
 }
 
 export type Command =
-  | { cmd: 'setup'; server: ServerKind; endpoint: Endpoint; worker: number; idp: IdpKeys }
+  /** `endpoints`: the nodes of a deployment (joins spread over them); `endpoint` alone: one server. */
+  | { cmd: 'setup'; server: ServerKind; endpoint: Endpoint; endpoints?: Endpoint[]; worker: number; idp: IdpKeys }
   | { cmd: 'prepare'; tokens: number }
   | { cmd: 'hold'; count: number; rate: number }
   | { cmd: 'release' }
   | { cmd: 'joinStep'; rate: number; seconds: number }
-  | { cmd: 'relaySetup'; pairs: number }
+  /** `cross`: the two peers of each pair on different nodes (with several nodes). */
+  | { cmd: 'relaySetup'; pairs: number; cross?: boolean }
   | { cmd: 'relayRun'; rate: number; seconds: number }
   | { cmd: 'abuse'; kind: AbuseKind; rate: number; seconds: number; bytes: number }
   | { cmd: 'exit' };
@@ -60,6 +62,7 @@ export interface AbuseReport {
 
 let adapter: Adapter;
 let endpoint: Endpoint;
+let endpoints: Endpoint[] = [];
 let workerIndex = 0;
 let idp: IdpKeys;
 let tokens: string[] = [];
@@ -93,9 +96,11 @@ async function mintTokens(n: number): Promise<string[]> {
   return out;
 }
 
-function joinOne(room: string): Promise<Joined> {
+/** Joins through `node` (index into the deployment's nodes), or spreads clients over the nodes in turn. */
+function joinOne(room: string, node?: number): Promise<Joined> {
   const i = clientIndex++;
-  return adapter.join(endpoint, {
+  const ep = endpoints.length > 0 ? endpoints[(node ?? i) % endpoints.length]! : endpoint;
+  return adapter.join(ep, {
     accessToken: tokens[nextToken++ % Math.max(1, tokens.length)],
     room,
     peerId: `bench${workerIndex}x${i.toString(36)}${Date.now().toString(36)}`,
@@ -202,7 +207,7 @@ function onRelayed(payload: Buffer): void {
   if (seq < relayArrivedAt.length) relayArrivedAt[seq] = performance.now();
 }
 
-async function relaySetup(count: number): Promise<{ pairs: number; failed: number; errors: string[] }> {
+async function relaySetup(count: number, cross: boolean): Promise<{ pairs: number; failed: number; errors: string[] }> {
   await closeAll(pairs.flatMap((p) => [p.a, p.b]));
   pairs = [];
   const errors: string[] = [];
@@ -212,8 +217,9 @@ async function relaySetup(count: number): Promise<{ pairs: number; failed: numbe
     const batch = await Promise.allSettled(
       Array.from({ length: Math.min(50, count - i) }, async (_, k) => {
         const room = roomOf(2 * (i + k));
-        const a = await joinOne(room);
-        const b = await joinOne(room);
+        // Pairs are spread over the nodes; a cross pair has its second peer on the next node.
+        const a = await joinOne(room, i + k);
+        const b = await joinOne(room, i + k + (cross ? 1 : 0));
         const frames = CYCLE.map((c, pos) => frameTemplate(adapter, c.fromA ? b.peerId : a.peerId, c.kind, (i + k) * 16 + pos));
         a.ws.onMessage = onRelayed;
         b.ws.onMessage = onRelayed;
@@ -325,6 +331,7 @@ async function handle(msg: Command): Promise<unknown> {
     case 'setup':
       adapter = adapters[msg.server];
       endpoint = msg.endpoint;
+      endpoints = msg.endpoints ?? [];
       workerIndex = msg.worker;
       idp = msg.idp;
       return {};
@@ -356,7 +363,7 @@ async function handle(msg: Command): Promise<unknown> {
       return report;
     }
     case 'relaySetup':
-      return relaySetup(msg.pairs);
+      return relaySetup(msg.pairs, msg.cross ?? false);
     case 'relayRun':
       return relayRun(msg.rate, msg.seconds);
     case 'abuse':

@@ -14,7 +14,10 @@ import {
 import type { ServerConfig } from './config.js';
 import type { Metrics } from './metrics.js';
 import { SenderLimits } from './hubLimits.js';
-import { attachPeer, peerLogFields, peerOf, RoomDirectory, stablePeerId, type Peer } from './hubPeer.js';
+import { attachPeer, peerLogFields, peerOf, stablePeerId, type Peer } from './hubPeer.js';
+import { memorySharedState } from './cluster/memory.js';
+import { RoomRouter } from './cluster/RoomRouter.js';
+import type { SharedState } from './cluster/types.js';
 import { MemoryReplayStore, type ReplayStore } from './replayStore.js';
 import { RoomTokenGate } from './RoomTokenGate.js';
 import { randomId, type RoomTokens } from './RoomTokens.js';
@@ -35,6 +38,10 @@ export interface HubDeps {
   peerIdKey: string;
   /** Used room-token ids; in memory when not given. Closed by shutdown(). */
   replay?: ReplayStore;
+  /** Room membership and routing between nodes; one node in memory when not given. Closed by shutdown(). */
+  state?: SharedState;
+  /** This node's id in shared state. */
+  node?: string;
   now?: () => number;
 }
 
@@ -46,7 +53,8 @@ export class SignalingHub {
   private readonly peers = new Set<Peer>();
   /** Sockets that have not joined yet; swept for the join timeout. */
   private readonly pending = new Set<Peer>();
-  private readonly rooms: RoomDirectory;
+  private readonly rooms: RoomRouter;
+  private readonly state: SharedState;
   private readonly joinSweep: NodeJS.Timeout;
   private readonly handlers: {
     message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
@@ -65,7 +73,19 @@ export class SignalingHub {
   constructor(private readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
     this.limits = deps.config.limits;
-    this.rooms = new RoomDirectory(deps.metrics.rooms);
+    this.state = deps.state ?? memorySharedState();
+    this.rooms = new RoomRouter({
+      node: deps.node ?? 'local',
+      state: this.state,
+      heartbeatMs: deps.config.cluster.heartbeatMs,
+      log: deps.log,
+      gauge: deps.metrics.rooms,
+      audit: deps.audit,
+      now: this.now,
+      deliver: (peer, json) => this.sendRaw(peer, json),
+      unknownPeer: (peer) => this.refuse(peer, 'unknown-peer', 'no such peer in this room'),
+      replaced: (peer) => this.fatal(peer, 'session-replaced', 'this call continued on a new connection'),
+    });
     this.gate = new RoomTokenGate({ ...deps, replay: deps.replay ?? new MemoryReplayStore(this.now) });
     this.senders = new SenderLimits(this.limits, this.now);
     this.heartbeat = setInterval(() => this.tick(), this.limits.heartbeatIntervalMs);
@@ -116,8 +136,14 @@ export class SignalingHub {
     return this.draining;
   }
 
+  /** Members of the room as this node knows them (shared state decides at the socket's join). */
   roomSize(roomId: string): number {
-    return this.rooms.get(roomId)?.peers.size ?? 0;
+    return this.rooms.size(roomId);
+  }
+
+  /** Whether shared state (Redis) can be reached; always 'ok' in memory. */
+  sharedState(): ReturnType<SharedState['status']> {
+    return this.state.status();
   }
 
   /** Takes over an upgraded socket; `onClosed` runs once when it is gone. */
@@ -186,8 +212,8 @@ export class SignalingHub {
     ]);
     clearTimeout(timer);
     for (const peer of this.peers) peer.ws.terminate();
-    this.rooms.clear();
-    await this.gate.close();
+    this.rooms.close();
+    await Promise.all([this.gate.close(), this.state.close()]);
   }
 
   private onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
@@ -239,53 +265,54 @@ export class SignalingHub {
     const refused = await this.gate.claim(claims, peer);
     if (peer.state !== 'joining') return; // closed while recording the token
     if (refused) return this.fatal(peer, refused.code, refused.message);
-    const existing = this.rooms.get(claims.room);
     const peerId = clientId ? stablePeerId(this.deps.peerIdKey, claims.room, claims.sub, clientId) : peer.id;
-    // The same call reconnecting: its old socket (perhaps half-open) gives way, keeping the peer id.
-    const replaced = existing?.peers.get(peerId);
-    if (existing && existing.peers.size - (replaced ? 1 : 0) >= this.deps.config.rooms.maxPeers) {
-      this.deps.audit('join.denied', { conn: peer.conn, sub: claims.sub, room: claims.room, reason: 'room-full' });
-      this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'room-full' });
-      return this.fatal(peer, 'room-full', `the room is full (${this.deps.config.rooms.maxPeers} people)`);
+    const maxPeers = this.deps.config.rooms.maxPeers;
+    const reserved = await this.rooms.reserve(claims.room, peerId, claims.name, maxPeers);
+    if (peer.state !== 'joining') {
+      // Closed while shared state answered: give the place back.
+      if (reserved.ok) this.rooms.release(claims.room, peerId);
+      return;
     }
-    const room = this.rooms.open(claims.room);
+    if (!reserved.ok) {
+      this.deps.audit('join.denied', { conn: peer.conn, sub: claims.sub, room: claims.room, reason: reserved.code });
+      this.deps.metrics.joins.inc({ stage: 'socket', outcome: reserved.code });
+      return reserved.code === 'room-full'
+        ? this.fatal(peer, 'room-full', `the room is full (${maxPeers} people)`)
+        : this.fatal(peer, 'service-unavailable', 'the server cannot reach its shared state; try again shortly');
+    }
     this.pending.delete(peer);
-    if (replaced) {
-      room.peers.delete(peerId);
-      replaced.room = undefined;
-      this.fatal(replaced, 'session-replaced', 'this call continued on a new connection');
-    }
     peer.id = peerId;
     peer.claims = claims;
-    peer.room = room;
     peer.state = 'joined';
-    peer.resumed = Boolean(replaced);
     peer.iceRefreshAt = (claims.iceExp - this.deps.config.turn.refreshBeforeSeconds) * 1000;
     const self: PeerInfo = { peerId: peer.id, name: claims.name };
-    const others = [...room.peers.values()].map((p) => ({ peerId: p.id, name: p.claims!.name }));
-    room.peers.set(peer.id, peer);
+    const { room, replaced, peers } = this.rooms.admit(peer, claims.room, claims.name, reserved.others);
+    // The same call reconnecting: its old socket here (perhaps half-open) gives way, keeping the peer id.
+    if (replaced) this.fatal(replaced, 'session-replaced', 'this call continued on a new connection');
+    peer.resumed = reserved.resumed;
     this.send(peer, {
       type: 'welcome',
       v: PROTOCOL_VERSION,
       room: room.id,
       self,
-      peers: others,
-      roomSizeLimit: this.deps.config.rooms.maxPeers,
+      peers,
+      roomSizeLimit: maxPeers,
     });
-    for (const other of room.peers.values()) if (other !== peer) this.send(other, { type: 'peer-joined', peer: self });
     this.deps.metrics.joins.inc({ stage: 'socket', outcome: 'joined' });
     // One line per join (the audit event carries what a separate info line would).
-    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peer: peer.id, resumed: peer.resumed, peers: room.peers.size });
+    this.deps.audit('session.joined', { conn: peer.conn, sub: claims.sub, room: room.id, peer: peer.id, resumed: peer.resumed, peers: peers.length + 1 });
     // A token used late carries credentials that are about to expire: refresh at once.
     if (peer.iceRefreshAt <= this.now()) this.refreshIce(peer);
   }
 
   private relay(peer: Peer, to: string, data: SignalData, bytes: number, received: number): void {
     if (peer.state !== 'joined') return this.refuse(peer, 'not-joined', 'join a room first');
-    const target = peer.room!.peers.get(to);
-    if (!target || target === peer) return this.refuse(peer, 'unknown-peer', 'no such peer in this room');
+    const known = peer.room!.members.get(to);
+    if (!known || known.peer === peer) return this.refuse(peer, 'unknown-peer', 'no such peer in this room');
     if (!this.senders.mayRelay(peer.claims!.sub, bytes)) return this.rateLimited(peer);
-    this.send(target, { type: 'signal', from: peer.id, data });
+    const outcome = this.rooms.relay(peer, to, JSON.stringify({ type: 'signal', from: peer.id, data } satisfies ServerMessage));
+    if (outcome === 'unknown-peer') return this.refuse(peer, 'unknown-peer', 'no such peer in this room');
+    if (outcome === 'unavailable') return this.refuse(peer, 'service-unavailable', 'that peer is on another node, which cannot be reached right now');
     this.deps.metrics.relayed.inc();
     this.deps.metrics.relayLatency.observe((performance.now() - received) / 1000);
     this.debug(peer, { to, kind: data.kind }, 'relayed');
@@ -338,6 +365,10 @@ export class SignalingHub {
   }
 
   private send(peer: Peer, msg: ServerMessage): void {
+    this.sendRaw(peer, JSON.stringify(msg));
+  }
+
+  private sendRaw(peer: Peer, json: string): void {
     const ws = peer.ws;
     if (ws.readyState !== WebSocket.OPEN) return;
     // A peer that does not read its socket is dropped, not buffered for without bound.
@@ -351,7 +382,7 @@ export class SignalingHub {
       ws.terminate();
       return;
     }
-    ws.send(JSON.stringify(msg));
+    ws.send(json);
   }
 
   private refreshIce(peer: Peer): void {
@@ -362,12 +393,9 @@ export class SignalingHub {
   }
 
   private removeFromRoom(peer: Peer): void {
-    const room = this.rooms.leave(peer);
     // While draining nobody leaves: a peer-left would make the others tear down a working call.
+    const room = this.rooms.leave(peer, peer.leaveReason, this.draining);
     if (!room || this.draining) return;
-    for (const other of room.peers.values()) {
-      this.send(other, { type: 'peer-left', peerId: peer.id, reason: peer.leaveReason });
-    }
     this.deps.audit('session.left', { conn: peer.conn, sub: peer.claims?.sub, room: room.id, reason: peer.leaveReason });
   }
 

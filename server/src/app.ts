@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { openRoomTokens, type ReloadResult } from './cluster/keyringFile.js';
@@ -8,6 +9,7 @@ import { openAdmissionState } from './cluster/limits.js';
 import { createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RoomPolicy } from './RoomPolicy.js';
+import { randomId } from './RoomTokens.js';
 import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
 import { buildIceServers, createTurnCredential } from './turn.js';
 import { clientIpOf, type AppContext } from './http/context.js';
@@ -20,6 +22,10 @@ import { joinRoute } from './http/routes/join.js';
 import { joinPageRoute } from './http/routes/joinPage.js';
 import { metricsRoute } from './http/routes/metrics.js';
 import { createHttpServer } from './http/server.js';
+import { memorySharedState } from './cluster/memory.js';
+import { nodeIdOf, redactedRedisUrl } from './cluster/redis.js';
+import { redisSharedState } from './cluster/redisState.js';
+import type { SharedState } from './cluster/types.js';
 import { createUpgradeHandler } from './http/upgrade.js';
 
 export interface AppDeps {
@@ -68,6 +74,29 @@ function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => numb
   };
 }
 
+/** Rooms in this process, or shared through Redis with the other nodes when `cluster.redis` is set. */
+function openSharedState(config: ServerConfig, log: Logger, node: string, metrics: Metrics): SharedState {
+  const redis = config.cluster.redis;
+  if (!redis) return memorySharedState();
+  log.info({ node, redis: redactedRedisUrl(redis.url), heartbeatMs: config.cluster.heartbeatMs }, 'rooms shared through redis');
+  const commands = new Counter({
+    name: 'zerorange_redis_commands_total',
+    help: 'Commands (round trips) this node sent Redis for rooms and routing, by operation',
+    labelNames: ['op'] as const,
+    registers: [metrics.registry],
+  });
+  const state = redisSharedState(redis, log, config.cluster.heartbeatMs, (op) => commands.inc({ op }));
+  new Gauge({
+    name: 'zerorange_shared_state_up',
+    help: 'Whether this node reaches Redis (1) or not (0)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(state.status() === 'ok' ? 1 : 0);
+    },
+  });
+  return state;
+}
+
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */
 export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const now = deps.now ?? Date.now;
@@ -87,8 +116,25 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const issueIce = createIceIssuer(config, metrics, now);
   const admission = openAdmissionState(config, log, now);
   const { replay } = admission;
-  const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: (config.roomToken.peerIdSecret ?? config.roomToken.secret)! });
+  // One id per process: members a restarted node's predecessor left behind expire with it (as after
+  // a crash) instead of lingering under an id that is alive again.
+  const node = `${nodeIdOf(config)}.${randomId(6)}`;
+  const hub = new SignalingHub({
+    config,
+    roomTokens,
+    replay,
+    state: openSharedState(config, log, node, metrics),
+    node,
+    metrics,
+    log,
+    audit,
+    issueIce,
+    now,
+    peerIdKey: (config.roomToken.peerIdSecret ?? config.roomToken.secret)!,
+  });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
+  /** Set when a drain begins: /readyz fails and new work is refused while the balancer catches up. */
+  let unready = false;
 
   const ctx: AppContext = {
     config,
@@ -100,7 +146,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     roomTokens,
     policy: new RoomPolicy(config.rooms.policy),
     issueIce,
-    isDraining: () => hub.isDraining,
+    isDraining: () => unready || hub.isDraining,
     clientIp: (req) => clientIpOf(config, req),
     baseUrl: () => publicUrl ?? listeningUrl(config, server),
   };
@@ -137,6 +183,10 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
   const close = (deadlineMs = config.shutdownGraceMs): Promise<void> => {
     closing ??= (async () => {
       keysFile?.close();
+      unready = true;
+      // The balancer's health check sees /readyz fail before any socket closes, so the clients
+      // that reconnect at once (server-shutdown) are sent to the other nodes.
+      if (config.cluster.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.cluster.drainDelayMs));
       const serverClosed = closeServer(server);
       server.closeIdleConnections();
       // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first

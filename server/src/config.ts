@@ -58,6 +58,8 @@ const Cluster = z
       .optional(),
     /** How often a node renews its presence in shared state; a node silent for 3 beats is considered gone. */
     heartbeatMs: z.number().int().min(200).max(60_000).default(5_000),
+    /** On SIGTERM, /readyz fails this long before sockets close, so the load balancer sends new clients elsewhere first. */
+    drainDelayMs: z.number().int().min(0).max(60_000).default(0),
   })
   .strict()
   .prefault({});

@@ -31,9 +31,24 @@ export interface Peer {
   leaveReason: LeaveReason;
 }
 
+/** A member as this node knows it: served here (`peer`), or on another node. */
+export interface RoomMember {
+  name: string;
+  node: string;
+  peer?: Peer;
+}
+
+/** This node's view of a room with members here: every member, local or not. */
 export interface Room {
   readonly id: string;
-  readonly peers: Map<string, Peer>;
+  readonly members: Map<string, RoomMember>;
+  /** Members served by this node; the view is dropped when none is left. */
+  local: number;
+  /**
+   * While a join here awaits shared state, the members announced meanwhile: gone (its answer may
+   * still list them) and arrived (its answer may not list them yet).
+   */
+  changes?: { departed: Set<string>; arrived: Set<string> };
 }
 
 // The hub's state rides on the socket, so every socket shares one set of event handlers.
@@ -57,51 +72,4 @@ export function peerLogFields(peer: Peer): Record<string, unknown> {
   return peer.claims
     ? { conn: peer.conn, room: peer.claims.room, sub: peer.claims.sub, peer: peer.id, resumed: peer.resumed }
     : { conn: peer.conn };
-}
-
-/** Rooms by id, each existing while it has members; keeps the rooms gauge. */
-export class RoomDirectory {
-  private readonly rooms = new Map<string, Room>();
-
-  constructor(private readonly gauge: { set(value: number): void }) {}
-
-  get(id: string): Room | undefined {
-    return this.rooms.get(id);
-  }
-
-  /** The room, made if nobody is in it yet. */
-  open(id: string): Room {
-    let room = this.rooms.get(id);
-    if (!room) {
-      room = { id, peers: new Map() };
-      this.rooms.set(id, room);
-      this.gauge.set(this.rooms.size);
-    }
-    return room;
-  }
-
-  /** Takes a peer out of its room: the room it left, or undefined when it was no (longer a) member. */
-  leave(peer: Peer): Room | undefined {
-    const room = peer.room;
-    // Identity check: a replaced socket must not remove the connection that took over its id.
-    if (!room || room.peers.get(peer.id) !== peer) return undefined;
-    room.peers.delete(peer.id);
-    peer.room = undefined;
-    if (room.peers.size === 0) {
-      this.rooms.delete(room.id);
-      this.gauge.set(this.rooms.size);
-    }
-    return room;
-  }
-
-  counts(): { rooms: number; members: number } {
-    let members = 0;
-    for (const room of this.rooms.values()) members += room.peers.size;
-    return { rooms: this.rooms.size, members };
-  }
-
-  clear(): void {
-    this.rooms.clear();
-    this.gauge.set(0);
-  }
 }

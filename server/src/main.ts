@@ -45,11 +45,11 @@ async function main(): Promise<void> {
   const stop = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    logger.info({ signal, drainDelayMs: config.cluster.drainDelayMs, graceMs: config.shutdownGraceMs }, 'shutting down');
     const hardExit = setTimeout(() => {
       logger.error('shutdown deadline passed; exiting');
       process.exit(1);
-    }, config.shutdownGraceMs + 2000);
+    }, config.cluster.drainDelayMs + config.shutdownGraceMs + 2000);
     hardExit.unref();
     app.close().then(
       () => logger.flush(() => process.exit(exitCode)),

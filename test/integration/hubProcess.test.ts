@@ -12,7 +12,7 @@ import { freePort } from '../../dev/coturn.js';
 import { DEV_USERS, startDevIdp, type DevIdp } from '../../dev/idp.js';
 import { startSignalingProcess, type SignalingProcess } from '../../dev/signalingProcess.js';
 import { loginWithPassword } from '../support/idpLogin.js';
-import { TestSocket, TEST_ROOM_SECRET, TEST_TURN_SECRET } from '../support/signalingHarness.js';
+import { processConfig, TestSocket } from '../support/signalingHarness.js';
 
 describe('signaling server process restarts', () => {
   let idp: DevIdp;
@@ -27,15 +27,7 @@ describe('signaling server process restarts', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = await startSignalingProcess({
-      config: {
-        // An ephemeral port, no publicUrl; production's requirement is tested in httpHardening.test.ts.
-        development: true,
-        listen: { host: '127.0.0.1', port },
-        idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, algorithms: ['ES256'] },
-        roomToken: { secret: TEST_ROOM_SECRET },
-        turn: { secrets: [TEST_TURN_SECRET], host: '127.0.0.1' },
-        logLevel: 'warn',
-      },
+      config: processConfig(idp, port),
       dir,
       host: '127.0.0.1',
       port,

@@ -63,6 +63,23 @@ describe('signaling server restart', () => {
     bob2.socket.close();
   });
 
+  it('on a drain fails /readyz and refuses new sockets first, then closes the sockets with server-shutdown (1001)', async () => {
+    const h = await start({ cluster: { drainDelayMs: 2000 } });
+    const alice = await h.connect('drain-first', 'alice');
+    expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
+    const closing = h.app.close(2000);
+    const ready = await fetch(`${h.baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'draining' });
+    await expect(TestSocket.open(socketUrl(h))).rejects.toMatchObject({ status: 503 });
+    // The balancer has had its chance to notice before anyone is sent away.
+    expect(alice.socket.pending()).toEqual([]);
+    expect(await alice.socket.next('error')).toMatchObject({ code: 'server-shutdown', fatal: true });
+    // Not a terminal code: the app reconnects at once (after at most its first jitter), through the balancer.
+    expect((await alice.socket.closed).code).toBe(1001);
+    await closing;
+  });
+
   it('sends no peer-left for a socket that closes while the server drains', async () => {
     const h = await start({ shutdownGraceMs: 5000 });
     const alice = await h.connect('drain-room', 'alice');

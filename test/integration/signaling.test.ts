@@ -2,6 +2,25 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { ClientConfig, JoinResponse, PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 import { SignalingHarness, TestSocket, TEST_TURN_SECRET } from '../support/signalingHarness.js';
+import { clusterRedisConfig, hasRedis, startRedis, type RedisProcess } from '../support/redis.js';
+
+// The same suite against each shared-state implementation: rooms in memory (one node, the
+// default) and rooms in a real redis-server.
+type StateKind = 'memory' | 'redis';
+const STATES: StateKind[] = hasRedis() ? ['memory', 'redis'] : ['memory'];
+let redis: RedisProcess | undefined;
+beforeAll(async () => {
+  if (hasRedis()) redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+let harnesses = 0;
+/** A harness on the given state; each gets its own key prefix, so room names never meet. */
+function startOn(kind: StateKind, overrides: Parameters<typeof SignalingHarness.start>[0] = {}): Promise<SignalingHarness> {
+  if (kind === 'memory') return SignalingHarness.start(overrides);
+  return SignalingHarness.start({ ...overrides, cluster: { redis: clusterRedisConfig(redis!, `t${++harnesses}:`) } });
+}
 
 const sockets: TestSocket[] = [];
 function track<T extends { socket: TestSocket }>(c: T): T {
@@ -12,13 +31,13 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-describe('signaling server', () => {
+describe.each(STATES)('signaling server (%s state)', (kind) => {
   let h: SignalingHarness;
   let room = 0;
   const nextRoom = () => `room-${++room}-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    h = await SignalingHarness.start({
+    h = await startOn(kind, {
       allowedOrigins: ['app://zerorange'],
       rooms: { maxPeers: 3, policy: [{ rooms: 'ops-*', allow: { groups: ['ops'] } }] },
       limits: { messagesPerSecond: 20, messageBurst: 40, maxMessageBytes: 16 * 1024, joinBurst: 500 },
@@ -336,7 +355,7 @@ describe('signaling server', () => {
   });
 
   it('closes a socket that never joins', async () => {
-    const h2 = await SignalingHarness.start({ limits: { joinTimeoutMs: 200 } });
+    const h2 = await startOn(kind, { limits: { joinTimeoutMs: 200 } });
     try {
       const s = await TestSocket.open(`${h2.baseUrl.replace('http', 'ws')}/v1/signal`);
       expect(await s.next('error')).toMatchObject({ code: 'join-timeout', fatal: true });
@@ -377,12 +396,13 @@ describe('signaling server', () => {
   });
 });
 
-describe('signaling server lifecycle', () => {
+describe.each(STATES)('signaling server lifecycle (%s state)', (kind) => {
   it('removes a peer that stops answering heartbeats and tells its room', async () => {
-    const h = await SignalingHarness.start({ limits: { heartbeatIntervalMs: 150 } });
+    const h = await startOn(kind, { limits: { heartbeatIntervalMs: 150 } });
     try {
-      const alice = await h.connect('heartbeat-room', 'alice', { autoPong: false });
+      // Bob first: Alice may be gone after two silent beats, before a slower join of his would see her.
       const bob = await h.connect('heartbeat-room', 'bob');
+      const alice = await h.connect('heartbeat-room', 'alice', { autoPong: false });
       expect(await bob.socket.next('peer-left')).toMatchObject({ peerId: alice.welcome.self.peerId, reason: 'timeout' });
       await bob.socket.ping();
       bob.socket.close();
@@ -392,7 +412,7 @@ describe('signaling server lifecycle', () => {
   });
 
   it('pushes fresh TURN credentials before the current ones expire', async () => {
-    const h = await SignalingHarness.start({ turn: { ttlSeconds: 600, refreshBeforeSeconds: 599 }, limits: { heartbeatIntervalMs: 100 } });
+    const h = await startOn(kind, { turn: { ttlSeconds: 600, refreshBeforeSeconds: 599 }, limits: { heartbeatIntervalMs: 100 } });
     try {
       const { socket, joined } = await h.connect('refresh-room', 'alice');
       const pushed = await socket.next('ice-servers', () => true, 5000);
@@ -409,7 +429,7 @@ describe('signaling server lifecycle', () => {
   });
 
   it('disconnects a slow consumer instead of buffering without bound', async () => {
-    const h = await SignalingHarness.start({
+    const h = await startOn(kind, {
       limits: {
         sendQueueBytes: 256 * 1024,
         messagesPerSecond: 10_000,
@@ -443,7 +463,7 @@ describe('signaling server lifecycle', () => {
   });
 
   it('limits joins per user, and says when to retry', async () => {
-    const h = await SignalingHarness.start({ limits: { joinBurst: 2, joinsPerMinute: 1 } });
+    const h = await startOn(kind, { limits: { joinBurst: 2, joinsPerMinute: 1 } });
     try {
       const token = await h.accessToken('alice');
       expect((await h.joinHttp('a-room', token)).status).toBe(200);
@@ -460,7 +480,7 @@ describe('signaling server lifecycle', () => {
   });
 
   it('limits connections per address', async () => {
-    const h = await SignalingHarness.start({ limits: { connectionsPerIp: 2 } });
+    const h = await startOn(kind, { limits: { connectionsPerIp: 2 } });
     const open: TestSocket[] = [];
     try {
       const url = `${h.baseUrl.replace('http', 'ws')}/v1/signal`;
@@ -477,7 +497,7 @@ describe('signaling server lifecycle', () => {
   });
 
   it('shuts down gracefully: clients are told and closed with 1001, readiness goes down', async () => {
-    const h = await SignalingHarness.start();
+    const h = await startOn(kind);
     const alice = await h.connect('shutdown-room', 'alice');
     const closing = h.close();
     expect(await alice.socket.next('error')).toMatchObject({ code: 'server-shutdown', fatal: true });

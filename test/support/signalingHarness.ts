@@ -11,6 +11,23 @@ import { loginWithPassword } from './idpLogin.js';
 export const TEST_ROOM_SECRET = 'room-token-secret-for-tests-0123456789';
 export const TEST_TURN_SECRET = 'turn-secret-for-tests-0123456789abcdef';
 
+/**
+ * The configuration of a signaling server in its own process (dev/signalingProcess.ts) for tests:
+ * loopback, the test secrets, the given IdP. An ephemeral port, no publicUrl; production's
+ * requirement is tested in httpHardening.test.ts.
+ */
+export function processConfig(idp: DevIdp, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    development: true,
+    listen: { host: '127.0.0.1', port },
+    idp: { issuer: idp.issuer, audience: idp.audience, clientId: idp.clientId, algorithms: ['ES256'] },
+    roomToken: { secret: TEST_ROOM_SECRET },
+    turn: { secrets: [TEST_TURN_SECRET], host: '127.0.0.1' },
+    logLevel: 'warn',
+    ...extra,
+  };
+}
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** An IdP and a signaling server on loopback, with every log line kept for assertions. */
@@ -25,10 +42,15 @@ export class SignalingHarness {
     readonly metricsUrl: string,
     /** Every log line the server wrote (JSON). */
     readonly logs: string[],
+    private readonly ownsIdp: boolean,
   ) {}
 
-  static async start(overrides: DeepPartial<ServerConfigInput> = {}): Promise<SignalingHarness> {
-    const idp = await startDevIdp();
+  /**
+   * `opts.idp`: an IdP shared with other harnesses (several nodes of one deployment); not closed by
+   * close(). `opts.untilSharedState: false`: listen before the node has reached Redis.
+   */
+  static async start(overrides: DeepPartial<ServerConfigInput> = {}, opts: { idp?: DevIdp; untilSharedState?: boolean } = {}): Promise<SignalingHarness> {
+    const idp = opts.idp ?? (await startDevIdp());
     try {
       const logs: string[] = [];
       const sink = new Writable({
@@ -51,11 +73,13 @@ export class SignalingHarness {
         logLevel: 'debug',
       });
       const app = buildApp(config, { logger: pino({ level: 'debug' }, sink) });
+      // With rooms in Redis, the node serves once it has reached Redis (as /readyz says).
+      while (opts.untilSharedState !== false && app.hub.sharedState() !== 'ok') await new Promise((r) => setTimeout(r, 10));
       const address = await listen(app, 0, '127.0.0.1');
       const metricsAddress = await listenMetrics(app, 0, '127.0.0.1');
-      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs);
+      return new SignalingHarness(idp, app, `http://127.0.0.1:${address.port}`, `http://127.0.0.1:${metricsAddress.port}`, logs, !opts.idp);
     } catch (err) {
-      await idp.close();
+      if (!opts.idp) await idp.close();
       throw err;
     }
   }
@@ -95,7 +119,7 @@ export class SignalingHarness {
 
   async close(): Promise<void> {
     await this.app.close(2000);
-    await this.idp.close();
+    if (this.ownsIdp) await this.idp.close();
   }
 }
 
@@ -136,17 +160,25 @@ export class TestSocket {
 
   /** The next message of this type (earlier ones of other types stay queued). */
   next<T extends ServerMessage['type']>(type: T, match: (m: ByType<T>) => boolean = () => true, timeoutMs = 5000): Promise<ByType<T>> {
-    const test = (m: ServerMessage) => m.type === type && match(m as ByType<T>);
+    return this.waitFor((m) => m.type === type && match(m as ByType<T>), type, timeoutMs) as Promise<ByType<T>>;
+  }
+
+  private waitFor(test: (m: ServerMessage) => boolean, type: string, timeoutMs: number): Promise<ServerMessage> {
     const i = this.queue.findIndex(test);
-    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as ByType<T>);
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const waiter = { test, resolve: (m: ServerMessage) => (clearTimeout(timer), resolve(m as ByType<T>)) };
+      const waiter = { test, resolve: (m: ServerMessage) => (clearTimeout(timer), resolve(m)) };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(new Error(`no ${type} message within ${timeoutMs} ms; queued: ${JSON.stringify(this.queue.map((m) => m.type))}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
+  }
+
+  /** The next message of whatever type. */
+  nextAny(timeoutMs = 5000): Promise<ServerMessage> {
+    return this.waitFor(() => true, 'any', timeoutMs);
   }
 
   /** Messages received and not yet taken. */

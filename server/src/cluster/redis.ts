@@ -43,8 +43,8 @@ export function redisOptions(config: RedisConfig, readFile: (path: string) => st
  * Opens a connection and logs its state changes once each (not every failed retry). The caller
  * closes it with `quit()`. `ready()` resolves once the first connection is usable.
  */
-export function openRedis(config: RedisConfig, log: Logger, role = 'state'): Redis {
-  const redis = new Redis(redisOptions(config));
+export function openRedis(config: RedisConfig, log: Logger, role = 'state', extra: RedisOptions = {}): Redis {
+  const redis = new Redis({ ...redisOptions(config), ...extra });
   const target = redactedRedisUrl(config.url);
   let up = false;
   let lastError = '';

@@ -10,7 +10,11 @@ export const healthRoute = (): Route => ({
   handle: ({ res }) => sendJson(res, 200, { status: 'ok' }, { 'access-control-allow-origin': '*' }),
 });
 
-/** Readiness: not draining, and the identity provider discovered. */
+/**
+ * Readiness: not draining, the identity provider discovered, and shared state (Redis) reached once.
+ * A node that loses Redis later stays ready: it answers joins with a clear 503 of its own, and taking
+ * every node out of the balancer at once would only turn that into the balancer's anonymous one.
+ */
 export const readyRoute = (ctx: AppContext): Route => ({
   name: 'readyz',
   method: 'GET',
@@ -18,7 +22,9 @@ export const readyRoute = (ctx: AppContext): Route => ({
   async handle({ res }) {
     if (!ctx.isDraining() && !ctx.verifier.isReady()) await ctx.verifier.ready().catch(() => undefined);
     const draining = ctx.isDraining();
-    const ready = !draining && ctx.verifier.isReady();
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'identity provider not reachable' });
+    const sharedState = ctx.hub.sharedState();
+    const ready = !draining && ctx.verifier.isReady() && sharedState !== 'connecting';
+    const status = ready ? 'ready' : draining ? 'draining' : sharedState === 'connecting' ? 'shared state not reached yet' : 'identity provider not reachable';
+    sendJson(res, ready ? 200 : 503, { status, sharedState });
   },
 });
