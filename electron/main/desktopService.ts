@@ -16,7 +16,7 @@ import type {
 import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
 import { IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/AuthSession.js';
-import { AuthError } from './auth/oidcFlow.js';
+import { AuthError, type HttpFetch } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
 import { DiagnosticsSaveError, saveDiagnosticsFile, type SaveDialog } from './diagnosticsFile.js';
 import { JoinLinkHandover, type IncomingLink } from './JoinLinkHandover.js';
@@ -38,7 +38,11 @@ export interface DesktopServiceDeps {
   allowInsecureLoopback: boolean;
   /** Development and tests only: further hosts allowed over http (never set in a packaged app). */
   insecureHosts?: readonly string[];
-  fetch?: typeof fetch;
+  /**
+   * Every HTTP request of the service (client configuration, join, ICE servers, the IdP) goes through
+   * it: Electron's net.fetch in the app, so system proxies and PAC files apply. Node's fetch by default.
+   */
+  fetch?: HttpFetch;
   loginTimeoutMs?: number;
   /** os.networkInterfaces, for the per-network record. */
   networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
@@ -78,7 +82,8 @@ export interface DesktopService extends Calls {
 
 /** Everything the renderer may ask of main, as plain async calls returning results. Tokens stay in here. */
 export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
-  const fetchImpl = deps.fetch ?? fetch;
+  // Looked up per call, not captured: the default is whatever fetch Node has at the time.
+  const fetchImpl: HttpFetch = deps.fetch ?? ((input, init) => fetch(input, init));
   const warn = deps.warn ?? ((message: string) => console.warn(message));
   const rules = { allowInsecureLoopback: deps.allowInsecureLoopback, ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}) };
   mkdirSync(deps.userDataDir, { recursive: true });
@@ -135,6 +140,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       store,
       openExternal: deps.openExternal,
       allowInsecureLoopback: deps.allowInsecureLoopback,
+      fetch: fetchImpl,
       ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}),
       ...(deps.loginTimeoutMs ? { loginTimeoutMs: deps.loginTimeoutMs } : {}),
     });

@@ -1,7 +1,7 @@
 import { networkInterfaces, release as osRelease, type as osType } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeStorage, session, shell, type SaveDialogOptions } from 'electron';
+import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, net, protocol, safeStorage, session, shell, type SaveDialogOptions } from 'electron';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
@@ -54,6 +54,8 @@ async function start(): Promise<void> {
     userDataDir: app.getPath('userData'),
     platform: process.platform,
     allowInsecureLoopback,
+    // Chromium's network stack: system proxies, PAC files and the OS's certificate store apply.
+    fetch: (input, init) => net.fetch(input instanceof URL ? input.href : input, init),
     networkInterfaces,
     // Diagnostics: the user picks the file; the renderer never names a path.
     saveDialog: async ({ defaultPath, filters }) => {
