@@ -13,6 +13,7 @@ import type {
   Result,
   ScreenSource,
 } from '../../shared/ipc/desktopApi.js';
+import type { UpdateStatus } from '../../shared/ipc/shellServices.js';
 import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
 import { IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/AuthSession.js';
@@ -26,8 +27,9 @@ import { ScreenShareBroker } from './ScreenShareBroker.js';
 import { ServerConnection } from './ServerConnection.js';
 import { ServiceError } from './ServiceError.js';
 import { loadSettings, saveSettings } from './settingsFile.js';
+import { ShellCalls, type ShellDeps } from './shellCalls.js';
 
-export interface DesktopServiceDeps {
+export interface DesktopServiceDeps extends ShellDeps {
   appInfo: () => AppInfo;
   /** Opens a URL in the system browser (main's guarded shell.openExternal). */
   openExternal: (url: string) => Promise<void>;
@@ -57,7 +59,7 @@ export interface DesktopServiceDeps {
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
-type Events = { state: DesktopState; 'join-link': JoinLinkEvent; 'screen-share': ScreenSource[] };
+type Events = { state: DesktopState; 'join-link': JoinLinkEvent; 'screen-share': ScreenSource[]; update: UpdateStatus };
 /** A join-link listener returns false when it could not pass the link on; the link is then held. */
 type Listener<E extends keyof Events> = (payload: Events[E]) => unknown;
 
@@ -77,6 +79,8 @@ export interface DesktopService extends Calls {
   pageLeaving(): void;
   /** A new document committed in the main window: it may take the links held. */
   pageCommitted(): void;
+  /** The shell's services: the IP-handling policy for new windows, updates to start once the window is up. */
+  readonly shell: ShellCalls;
   dispose(): Promise<void>;
 }
 
@@ -93,7 +97,9 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   if (loaded.keptCorruptAt) warn(`the settings file could not be read; starting with defaults, the old file is kept at ${loaded.keptCorruptAt}`);
   const settings = loaded.settings;
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
-  const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set() };
+  const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set(), update: new Set() };
+  const shell = new ShellCalls(deps);
+  shell.onUpdateStatus((status) => emit('update', status));
   const screenShare = new ScreenShareBroker({ offer: (sources) => emit('screen-share', sources) });
   const links = new JoinLinkHandover({
     rules,
@@ -188,7 +194,11 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     if (savingDiagnostics) throw new ServiceError('busy', 'diagnostics are already being saved');
     savingDiagnostics = true;
     try {
-      return await saveDiagnosticsFile(document, options, { saveDialog: deps.saveDialog, downloadsDir: deps.downloadsDir });
+      return await saveDiagnosticsFile(document, options, {
+        saveDialog: deps.saveDialog,
+        downloadsDir: deps.downloadsDir,
+        desktop: () => shell.diagnostics(connection?.origin ?? null),
+      });
     } finally {
       savingDiagnostics = false;
     }
@@ -292,6 +302,25 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     requestScreenSource: (sources) => screenShare.request(sources),
     saveDiagnostics: (document, options) => run(() => saveDiagnostics(document, options)),
     takeJoinLinks: () => run(() => links.take()),
+    networkPrivacy: () => run(() => shell.networkPrivacy(connection?.origin ?? null)),
+    setIpHandlingPolicy: (policy) => run(() => shell.setIpHandlingPolicy(policy, connection?.origin ?? null)),
+    updateStatus: () => run(() => shell.updateStatus()),
+    restartToUpdate: () =>
+      run(() => {
+        shell.restartToUpdate();
+        return null;
+      }),
+    setInCall: (inCall) =>
+      run(() => {
+        shell.setInCall(inCall);
+        return null;
+      }),
+    reportError: (report) =>
+      run(() => {
+        shell.reportError(report);
+        return null;
+      }),
+    shell,
     subscribe(event, callback) {
       listeners[event].add(callback);
       return () => {
@@ -302,6 +331,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     pageLeaving: () => links.pageLeaving(),
     pageCommitted: () => links.pageCommitted(),
     async dispose() {
+      shell.dispose();
       screenShare.cancel();
       unsubscribeSession?.();
       session?.dispose();
