@@ -1,3 +1,4 @@
+import { NetworkPrivacySetting } from '../components/NetworkPrivacySetting.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
 import {
   selectAppInfo,
@@ -57,6 +58,7 @@ export function SettingsScreen() {
         )}
       </section>
 
+      <NetworkPrivacySetting />
       <section className="card" aria-labelledby="settings-storage">
         <h2 id="settings-storage">Sign-in storage</h2>
         {tokenStorage === 'keystore' && (
