@@ -7,6 +7,7 @@ import { checkSubmitUrl, homeRelative, startCrashReports } from '../../electron/
 import type { DesktopService, DesktopServiceDeps } from '../../electron/main/desktopService.js';
 import { configureMainLog } from '../../electron/main/mainLog.js';
 import { NetworkPrivacySetting, proxyFromAnswer } from '../../electron/main/networkPrivacy.js';
+import { shellSettingsFromEnv } from '../../electron/main/shellSettings.js';
 import { UpdateService } from '../../electron/main/updates/UpdateService.js';
 import { DiagnosticsDocument } from '../../shared/diagnostics/document.js';
 import { findSecrets } from '../../shared/diagnostics/redact.js';
@@ -183,5 +184,40 @@ describe('crash reports', () => {
     expect(checkSubmitUrl('https://u:p@crash.example.com/', false)).toMatchObject({ ok: false });
     expect(checkSubmitUrl('http://127.0.0.1:9000/submit', true)).toMatchObject({ ok: true });
     expect(homeRelative('/home/alicex/dumps', '/home/alice')).toBe('/home/alicex/dumps');
+  });
+});
+
+describe('settings an administrator gives the shell (environment, until the managed file carries them)', () => {
+  it('defaults: updates on, the packed channel and feed, crash uploads off, the IP policy the user’s', () => {
+    expect(shellSettingsFromEnv({})).toEqual({
+      settings: { updates: { enabled: true, channel: null, feedUrl: null }, crashReports: { uploadToServer: false, submitUrl: null }, managedIpPolicy: null },
+      problems: [],
+    });
+  });
+
+  it('reads each setting, and names each bad value instead of using it', () => {
+    const good = shellSettingsFromEnv({
+      ZR_UPDATES: 'off',
+      ZR_UPDATE_CHANNEL: 'beta',
+      ZR_UPDATE_URL: 'https://updates.example.com/zerorange/',
+      ZR_CRASH_SUBMIT_URL: 'https://crash.example.com/submit',
+      ZR_WEBRTC_IP_POLICY: 'disable_non_proxied_udp',
+    });
+    expect(good).toEqual({
+      settings: {
+        updates: { enabled: false, channel: 'beta', feedUrl: 'https://updates.example.com/zerorange/' },
+        crashReports: { uploadToServer: true, submitUrl: 'https://crash.example.com/submit' },
+        managedIpPolicy: 'disable_non_proxied_udp',
+      },
+      problems: [],
+    });
+    const bad = shellSettingsFromEnv({ ZR_UPDATES: 'maybe', ZR_UPDATE_CHANNEL: '../x', ZR_UPDATE_URL: 'http://updates.example.com/', ZR_WEBRTC_IP_POLICY: 'all' });
+    expect(bad.settings).toMatchObject({ updates: { enabled: true, channel: null, feedUrl: null }, managedIpPolicy: null });
+    expect(bad.problems).toEqual([
+      expect.stringMatching(/^ZR_UPDATES/),
+      expect.stringMatching(/^ZR_UPDATE_CHANNEL/),
+      expect.stringMatching(/^ZR_UPDATE_URL must be an https URL/),
+      expect.stringMatching(/^ZR_WEBRTC_IP_POLICY must be one of default, default_public_interface_only, disable_non_proxied_udp/),
+    ]);
   });
 });
