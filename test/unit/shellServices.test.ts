@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodeLog from 'electron-log/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { toAuthError } from '../../electron/main/auth/oidcFlow.js';
 import { checkSubmitUrl, homeRelative, startCrashReports } from '../../electron/main/crashReports.js';
 import type { DesktopService, DesktopServiceDeps } from '../../electron/main/desktopService.js';
 import { configureMainLog } from '../../electron/main/mainLog.js';
@@ -219,5 +220,15 @@ describe('settings an administrator gives the shell (environment, until the mana
       expect.stringMatching(/^ZR_UPDATE_URL must be an https URL/),
       expect.stringMatching(/^ZR_WEBRTC_IP_POLICY must be one of default, default_public_interface_only, disable_non_proxied_udp/),
     ]);
+  });
+});
+
+describe('errors of Electron’s net.fetch', () => {
+  it('read as an unreachable identity provider, as Node’s fetch failures do', () => {
+    for (const message of ['net::ERR_CONNECTION_REFUSED', 'net::ERR_PROXY_CONNECTION_FAILED', 'net::ERR_NAME_NOT_RESOLVED']) {
+      expect(toAuthError(new Error(message), 'refresh').code).toBe('server-unreachable');
+    }
+    expect(toAuthError(new TypeError('fetch failed'), 'sign-in').code).toBe('server-unreachable');
+    expect(toAuthError(new Error('something else'), 'sign-in').code).toBe('sign-in-failed');
   });
 });
