@@ -5,15 +5,15 @@ import {
   app, BrowserWindow, crashReporter, desktopCapturer, dialog, ipcMain, net, protocol, safeStorage, session, shell, webContents, type SaveDialogOptions,
 } from 'electron';
 import electronLog from 'electron-log/main';
-import { startCrashReports } from './crashReports.js';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
+import { startCrashReports } from './crashReports.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
 import type { IncomingLink } from './JoinLinkHandover.js';
 import { JoinLinkInbox } from './JoinLinkInbox.js';
+import { configureMainLog } from './mainLog.js';
 import { findJoinLinkInArgv, protocolClientArgs } from './protocolLinks.js';
 import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal, isAppOrigin } from './security.js';
-import { configureMainLog } from './mainLog.js';
 import { shellSettingsFromEnv } from './shellSettings.js';
 import { platformUpdater } from './updates/platformUpdater.js';
 import { UpdateService } from './updates/UpdateService.js';
