@@ -27,7 +27,7 @@ import { ScreenShareBroker } from './ScreenShareBroker.js';
 import { ServerConnection } from './ServerConnection.js';
 import { ServiceError } from './ServiceError.js';
 import { loadSettings, saveSettings } from './settingsFile.js';
-import { ShellCalls, type ShellDeps } from './shellCalls.js';
+import { ShellCalls, type ShellDeps } from './ShellCalls.js';
 
 export interface DesktopServiceDeps extends ShellDeps {
   appInfo: () => AppInfo;
