@@ -90,7 +90,7 @@ async function start(): Promise<void> {
     createUpdates: (inCall) =>
       new UpdateService({
         // An unpackaged build has nothing to replace; electron-updater would refuse anyway.
-        updater: app.isPackaged && shellSettings.updates.enabled ? platformUpdater({ feedUrl: shellSettings.updates.feedUrl, logger: electronLog }) : null,
+        updater: app.isPackaged && shellSettings.updates.enabled ? platformUpdater({ feedUrl: shellSettings.updates.feedUrl, resourcesPath: process.resourcesPath, logger: electronLog }) : null,
         enabled: shellSettings.updates.enabled,
         channel: shellSettings.updates.channel,
         inCall,
