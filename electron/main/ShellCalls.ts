@@ -72,6 +72,13 @@ export class ShellCalls {
     return this.#updates?.onStatus(callback) ?? (() => undefined);
   }
 
+  /** A check asked for by the user; resolves with the status after it (or at once when it waits for a call). */
+  async checkForUpdates(): Promise<UpdateStatus> {
+    if (!this.#updates) return this.updateStatus();
+    await this.#updates.check();
+    return this.#updates.status;
+  }
+
   startUpdates(): void {
     this.#updates?.start();
   }

@@ -305,6 +305,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     networkPrivacy: () => run(() => shell.networkPrivacy(connection?.origin ?? null)),
     setIpHandlingPolicy: (policy) => run(() => shell.setIpHandlingPolicy(policy, connection?.origin ?? null)),
     updateStatus: () => run(() => shell.updateStatus()),
+    checkForUpdates: () => run(() => shell.checkForUpdates()),
     restartToUpdate: () =>
       run(() => {
         shell.restartToUpdate();

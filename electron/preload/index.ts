@@ -32,6 +32,7 @@ const api = {
   networkPrivacy: () => ipcRenderer.invoke(IPC_CHANNELS.networkPrivacy),
   setIpHandlingPolicy: (policy: string) => ipcRenderer.invoke(IPC_CHANNELS.setIpHandlingPolicy, policy),
   updateStatus: () => ipcRenderer.invoke(IPC_CHANNELS.updateStatus),
+  checkForUpdates: () => ipcRenderer.invoke(IPC_CHANNELS.checkForUpdates),
   restartToUpdate: () => ipcRenderer.invoke(IPC_CHANNELS.restartToUpdate),
   setInCall: (inCall: boolean) => ipcRenderer.invoke(IPC_CHANNELS.setInCall, inCall),
   reportError: (report: unknown) => ipcRenderer.invoke(IPC_CHANNELS.reportError, report),

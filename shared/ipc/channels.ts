@@ -24,6 +24,7 @@ export const IPC_CHANNELS = {
   setIpHandlingPolicy: 'zerorange:set-ip-handling-policy',
   updateStatus: 'zerorange:update-status',
   restartToUpdate: 'zerorange:restart-to-update',
+  checkForUpdates: 'zerorange:check-for-updates',
   setInCall: 'zerorange:set-in-call',
   reportError: 'zerorange:report-error',
   onUpdateStatus: 'zerorange:update-status-changed',

@@ -177,6 +177,8 @@ export interface DesktopApi {
   /** Applies to every window at once (peer connections made after it); refused when the organisation set it. */
   setIpHandlingPolicy(policy: IpHandlingPolicy): Promise<Result<NetworkPrivacy>>;
   updateStatus(): Promise<Result<UpdateStatus>>;
+  /** Checks now (Settings), and downloads what it finds; during a call the check waits for it to end. */
+  checkForUpdates(): Promise<Result<UpdateStatus>>;
   /** Installs a downloaded update and restarts; refused ('busy') during a call. */
   restartToUpdate(): Promise<Result<null>>;
   /** The page says when a call starts and ends: main never restarts for an update during one. */
@@ -214,6 +216,7 @@ export const DESKTOP_ARGS = {
   networkPrivacy: z.tuple([]),
   setIpHandlingPolicy: z.tuple([IpHandlingPolicy]),
   updateStatus: z.tuple([]),
+  checkForUpdates: z.tuple([]),
   restartToUpdate: z.tuple([]),
   setInCall: z.tuple([z.boolean()]),
   reportError: z.tuple([RendererErrorReport]),

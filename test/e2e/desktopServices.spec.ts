@@ -68,17 +68,24 @@ test('Network privacy set by the organisation: shown as such, and locked', async
   }
 });
 
-test('Restart to update: offered once an update is ready, hidden during a call, installs on request', async ({ page }) => {
-  const installs: unknown[][] = [];
+/** electron-updater's side, answering with an update 0.2.0 that downloads at once. */
+function fakeUpdater(installs: unknown[][]): UpdaterPort {
+  const info = { version: '0.2.0', files: [], path: '', sha512: '', releaseDate: '' };
   const updater: UpdaterPort = {
     autoDownload: true,
     autoInstallOnAppQuit: false,
     channel: null,
     on: (() => updater) as unknown as UpdaterPort['on'],
-    checkForUpdates: async () => ({ isUpdateAvailable: true, updateInfo: { version: '0.2.0', files: [], path: '', sha512: '', releaseDate: '' }, versionInfo: { version: '0.2.0', files: [], path: '', sha512: '', releaseDate: '' } }),
+    checkForUpdates: async () => ({ isUpdateAvailable: true, updateInfo: info, versionInfo: info }),
     downloadUpdate: async () => [],
     quitAndInstall: (...args: unknown[]) => void installs.push(args),
   };
+  return updater;
+}
+
+test('Restart to update: offered once an update is ready, hidden during a call, installs on request', async ({ page }) => {
+  const installs: unknown[][] = [];
+  const updater = fakeUpdater(installs);
   let updates: UpdateService | null = null;
   const h = await openApp(page, 'updates', {
     createUpdates: (inCall) => (updates = new UpdateService({ updater, enabled: true, inCall, setTimer: () => () => undefined })),
@@ -94,6 +101,36 @@ test('Restart to update: offered once an update is ready, hidden during a call, 
     await h.service.setInCall(false);
     await page.getByRole('button', { name: 'Restart to update' }).click();
     await expect.poll(() => installs).toEqual([[false, true]]);
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('Settings → Updates: a check on demand finds the update and offers the restart', async ({ page }) => {
+  const h = await openApp(page, 'updates-settings', {
+    createUpdates: (inCall) => new UpdateService({ updater: fakeUpdater([]), enabled: true, inCall, setTimer: () => () => undefined }),
+  });
+  try {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const card = page.getByRole('region', { name: 'Updates' });
+    await expect(card.getByText('No update is waiting. ZeroRange checks once a day.')).toBeVisible();
+    await card.getByRole('button', { name: 'Check for updates' }).click();
+    await expect(card.getByText('ZeroRange 0.2.0 is ready: it installs when you restart or quit.')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Restart to update' })).toBeVisible();
+  } finally {
+    await h.dispose();
+  }
+});
+
+test('Settings → Updates turned off by the organisation: said, and nothing to press', async ({ page }) => {
+  const h = await openApp(page, 'updates-off', {
+    createUpdates: (inCall) => new UpdateService({ updater: fakeUpdater([]), enabled: false, inCall }),
+  });
+  try {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const card = page.getByRole('region', { name: 'Updates' });
+    await expect(card.getByText('Updates are turned off by your organisation.')).toBeVisible();
+    await expect(card.getByRole('button')).toHaveCount(0);
   } finally {
     await h.dispose();
   }

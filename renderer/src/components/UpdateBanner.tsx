@@ -1,28 +1,14 @@
-import { useEffect, useState } from 'react';
-import type { UpdateStatus } from '../../../shared/ipc/shellServices.js';
+import { useState } from 'react';
 import { desktopClient } from '../desktop.js';
+import { useUpdateStatus } from './useUpdateStatus.js';
 
 /**
  * "Restart to update", once an update is downloaded and verified. Never shown during a call (main
  * would refuse the restart then anyway); an update not installed by hand installs when the app quits.
  */
 export function UpdateBanner() {
-  const [status, setStatus] = useState<UpdateStatus | null>(null);
+  const { status } = useUpdateStatus();
   const [problem, setProblem] = useState('');
-  useEffect(() => {
-    const client = desktopClient();
-    let live = true;
-    const off = client.onUpdateStatus((s) => setStatus(s));
-    client
-      .updateStatus()
-      .then((s) => live && setStatus((current) => current ?? s))
-      .catch(() => undefined); // no banner: updates are not the page's business when main cannot answer
-    return () => {
-      live = false;
-      off();
-    };
-  }, []);
-
   if (status?.state !== 'ready' || status.inCall) return null;
   const restart = () => {
     setProblem('');

@@ -1,5 +1,6 @@
 import { NetworkPrivacySetting } from '../components/NetworkPrivacySetting.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
+import { UpdateSettings } from '../components/UpdateSettings.js';
 import {
   selectAppInfo,
   selectBusy,
@@ -59,6 +60,7 @@ export function SettingsScreen() {
       </section>
 
       <NetworkPrivacySetting />
+      <UpdateSettings />
       <section className="card" aria-labelledby="settings-storage">
         <h2 id="settings-storage">Sign-in storage</h2>
         {tokenStorage === 'keystore' && (
