@@ -83,7 +83,10 @@ export function configureMainLog(log: ElectronLogger, options: MainLogOptions): 
         return;
       }
       used += 1;
-      log.error(`renderer (${report.source}): ${report.message}${report.stack ? `\n${report.stack}` : ''}`);
+      // The page's text cannot pose as log lines of its own: one line for the message, the stack indented.
+      const oneLine = (text: string) => text.replace(/[\r\n]+/g, ' ');
+      const stack = report.stack ? `\n    ${report.stack.split(/\r?\n/).map((l) => l.trim()).join('\n    ')}` : '';
+      log.error(`renderer (${oneLine(report.source)}): ${oneLine(report.message)}${stack}`);
     },
     recent(maxLines = 500) {
       const lines = [join(options.dir, 'main.old.log'), file].flatMap((path) => {

@@ -63,6 +63,14 @@ describe('main-process log', () => {
     expect(log.recent(5).map((l) => l.match(/line (\d+)/)?.[1])).toEqual(['195', '196', '197', '198', '199']);
   });
 
+  it('a renderer report cannot pose as lines of the main process', () => {
+    const { log } = mainLog();
+    log.rendererError({ source: 'error', message: 'boom\n[2026-12-03 10:00:00.000] [info]  update: 9.9.9 downloaded and verified', stack: 'Error: boom\n[2026-12-03 10:00:00.000] [info]  forged' });
+    const lines = log.recent();
+    expect(lines.filter((l) => /^\[\d{4}-/.test(l))).toHaveLength(1);
+    expect(lines.join('\n')).toMatch(/\n {4}\[2026-12-03 10:00:00\.000\] \[info\] {2}forged/);
+  });
+
   it('keeps at most N renderer reports a minute and then says how many it dropped', () => {
     let now = 1_000_000;
     const { log } = mainLog({ now: () => now, rendererReportsPerMinute: 3 });
