@@ -61,7 +61,7 @@ export default tseslint.config(
   },
   {
     files: ['electron/main/**/*.ts'],
-    ...importPatterns('electron/main/', ['~/electron/main/**', SHARED, '#node', 'electron', 'openid-client', 'jose', 'zod', 'ipaddr.js']),
+    ...importPatterns('electron/main/', ['~/electron/main/**', SHARED, '#node', 'electron', 'openid-client', 'jose', 'zod', 'ipaddr.js', 'electron-updater', 'electron-log/main', 'electron-log/node']),
   },
   {
     files: ['server/**/*.ts'],

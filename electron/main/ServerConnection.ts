@@ -1,5 +1,6 @@
 import type { DesktopErrorCode } from '../../shared/ipc/desktopApi.js';
 import { ClientConfig, type ErrorCode } from '../../shared/protocol/index.js';
+import type { HttpFetch } from './auth/oidcFlow.js';
 import { ServiceError } from './ServiceError.js';
 
 /** The access token of the signed-in user (AuthSession), as the connection uses it. */
@@ -10,7 +11,7 @@ export interface AccessTokens {
 }
 
 export interface ServerConnectionDeps {
-  fetch: typeof fetch;
+  fetch: HttpFetch;
   /** How long client-config may take (10 s). */
   configTimeoutMs?: number;
   /** How long an authorized request may take (15 s). */

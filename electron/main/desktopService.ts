@@ -13,10 +13,11 @@ import type {
   Result,
   ScreenSource,
 } from '../../shared/ipc/desktopApi.js';
+import type { UpdateStatus } from '../../shared/ipc/shellServices.js';
 import { parseJoinLink, parseServerOrigin } from '../../shared/links.js';
 import { IceServersResponse, JoinResponse, RoomId } from '../../shared/protocol/index.js';
 import { AuthSession } from './auth/AuthSession.js';
-import { AuthError } from './auth/oidcFlow.js';
+import { AuthError, type HttpFetch } from './auth/oidcFlow.js';
 import { createTokenStore, type SafeStorageLike } from './auth/tokenStore.js';
 import { DiagnosticsSaveError, saveDiagnosticsFile, type SaveDialog } from './diagnosticsFile.js';
 import { JoinLinkHandover, type IncomingLink } from './JoinLinkHandover.js';
@@ -26,8 +27,9 @@ import { ScreenShareBroker } from './ScreenShareBroker.js';
 import { ServerConnection } from './ServerConnection.js';
 import { ServiceError } from './ServiceError.js';
 import { loadSettings, saveSettings } from './settingsFile.js';
+import { ShellCalls, type ShellDeps } from './ShellCalls.js';
 
-export interface DesktopServiceDeps {
+export interface DesktopServiceDeps extends ShellDeps {
   appInfo: () => AppInfo;
   /** Opens a URL in the system browser (main's guarded shell.openExternal). */
   openExternal: (url: string) => Promise<void>;
@@ -38,7 +40,11 @@ export interface DesktopServiceDeps {
   allowInsecureLoopback: boolean;
   /** Development and tests only: further hosts allowed over http (never set in a packaged app). */
   insecureHosts?: readonly string[];
-  fetch?: typeof fetch;
+  /**
+   * Every HTTP request of the service (client configuration, join, ICE servers, the IdP) goes through
+   * it: Electron's net.fetch in the app, so system proxies and PAC files apply. Node's fetch by default.
+   */
+  fetch?: HttpFetch;
   loginTimeoutMs?: number;
   /** os.networkInterfaces, for the per-network record. */
   networkInterfaces: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
@@ -53,7 +59,7 @@ export interface DesktopServiceDeps {
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
-type Events = { state: DesktopState; 'join-link': JoinLinkEvent; 'screen-share': ScreenSource[] };
+type Events = { state: DesktopState; 'join-link': JoinLinkEvent; 'screen-share': ScreenSource[]; update: UpdateStatus };
 /** A join-link listener returns false when it could not pass the link on; the link is then held. */
 type Listener<E extends keyof Events> = (payload: Events[E]) => unknown;
 
@@ -73,12 +79,15 @@ export interface DesktopService extends Calls {
   pageLeaving(): void;
   /** A new document committed in the main window: it may take the links held. */
   pageCommitted(): void;
+  /** The shell's services: the IP-handling policy for new windows, updates to start once the window is up. */
+  readonly shell: ShellCalls;
   dispose(): Promise<void>;
 }
 
 /** Everything the renderer may ask of main, as plain async calls returning results. Tokens stay in here. */
 export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
-  const fetchImpl = deps.fetch ?? fetch;
+  // Looked up per call, not captured: the default is whatever fetch Node has at the time.
+  const fetchImpl: HttpFetch = deps.fetch ?? ((input, init) => fetch(input, init));
   const warn = deps.warn ?? ((message: string) => console.warn(message));
   const rules = { allowInsecureLoopback: deps.allowInsecureLoopback, ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}) };
   mkdirSync(deps.userDataDir, { recursive: true });
@@ -88,7 +97,9 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   if (loaded.keptCorruptAt) warn(`the settings file could not be read; starting with defaults, the old file is kept at ${loaded.keptCorruptAt}`);
   const settings = loaded.settings;
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
-  const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set() };
+  const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set(), update: new Set() };
+  const shell = new ShellCalls(deps);
+  shell.onUpdateStatus((status) => emit('update', status));
   const screenShare = new ScreenShareBroker({ offer: (sources) => emit('screen-share', sources) });
   const links = new JoinLinkHandover({
     rules,
@@ -135,6 +146,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       store,
       openExternal: deps.openExternal,
       allowInsecureLoopback: deps.allowInsecureLoopback,
+      fetch: fetchImpl,
       ...(deps.insecureHosts ? { insecureHosts: deps.insecureHosts } : {}),
       ...(deps.loginTimeoutMs ? { loginTimeoutMs: deps.loginTimeoutMs } : {}),
     });
@@ -182,7 +194,11 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     if (savingDiagnostics) throw new ServiceError('busy', 'diagnostics are already being saved');
     savingDiagnostics = true;
     try {
-      return await saveDiagnosticsFile(document, options, { saveDialog: deps.saveDialog, downloadsDir: deps.downloadsDir });
+      return await saveDiagnosticsFile(document, options, {
+        saveDialog: deps.saveDialog,
+        downloadsDir: deps.downloadsDir,
+        desktop: () => shell.diagnostics(connection?.origin ?? null),
+      });
     } finally {
       savingDiagnostics = false;
     }
@@ -286,6 +302,26 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     requestScreenSource: (sources) => screenShare.request(sources),
     saveDiagnostics: (document, options) => run(() => saveDiagnostics(document, options)),
     takeJoinLinks: () => run(() => links.take()),
+    networkPrivacy: () => run(() => shell.networkPrivacy(connection?.origin ?? null)),
+    setIpHandlingPolicy: (policy) => run(() => shell.setIpHandlingPolicy(policy, connection?.origin ?? null)),
+    updateStatus: () => run(() => shell.updateStatus()),
+    checkForUpdates: () => run(() => shell.checkForUpdates()),
+    restartToUpdate: () =>
+      run(() => {
+        shell.restartToUpdate();
+        return null;
+      }),
+    setInCall: (inCall) =>
+      run(() => {
+        shell.setInCall(inCall);
+        return null;
+      }),
+    reportError: (report) =>
+      run(() => {
+        shell.reportError(report);
+        return null;
+      }),
+    shell,
     subscribe(event, callback) {
       listeners[event].add(callback);
       return () => {
@@ -296,6 +332,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     pageLeaving: () => links.pageLeaving(),
     pageCommitted: () => links.pageCommitted(),
     async dispose() {
+      shell.dispose();
       screenShare.cancel();
       unsubscribeSession?.();
       session?.dispose();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { DiagnosticsDocumentArg, SaveDiagnosticsOptions, type DiagnosticsFormat } from '../../shared/diagnostics/document.js';
+import { DiagnosticsDocumentArg, SaveDiagnosticsOptions, type DiagnosticsDesktop, type DiagnosticsFormat } from '../../shared/diagnostics/document.js';
 import { DIAGNOSTICS_FORMATS, diagnosticsFileName, serializeDiagnostics } from '../../shared/diagnostics/export.js';
 import type { DesktopErrorCode } from '../../shared/ipc/desktopApi.js';
 
@@ -61,6 +61,8 @@ export function writeFileAtomic(path: string, text: string): void {
 export interface SaveDiagnosticsDeps {
   saveDialog: SaveDialog | undefined;
   downloadsDir: string | undefined;
+  /** The shell's own section (IP policy, proxy, crash dumps, recent main log); it replaces whatever the page sent. */
+  desktop?: () => Promise<DiagnosticsDesktop>;
 }
 
 /**
@@ -78,8 +80,11 @@ export async function saveDiagnosticsFile(document: unknown, options: unknown, d
     throw new DiagnosticsSaveError('invalid-argument', `not a diagnostics document: ${where}${issue?.message ?? 'invalid'}`);
   }
   if (!deps.saveDialog) throw new DiagnosticsSaveError('internal', 'this build of the app cannot save files (it has no save dialog)');
+  // Only main knows the desktop section: the page's claim about it is not kept.
+  const { desktop: _fromPage, ...fromPage } = doc.data;
+  const full = deps.desktop ? { ...fromPage, desktop: await deps.desktop() } : fromPage;
   // Rendered before asking, so a failure shows before the user has picked a file.
-  const text = serializeDiagnostics(doc.data, opts.data);
+  const text = serializeDiagnostics(full, opts.data);
   const path = await deps.saveDialog(diagnosticsSaveRequest(opts.data.format, new Date(), deps.downloadsDir));
   if (path === null) return null;
   if (!isAbsolute(path)) throw new DiagnosticsSaveError('invalid-argument', 'the save dialog returned a relative path');

@@ -1,14 +1,22 @@
-import { networkInterfaces, release as osRelease, type as osType } from 'node:os';
+import { homedir, networkInterfaces, release as osRelease, type as osType } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeStorage, session, shell, type SaveDialogOptions } from 'electron';
+import {
+  app, BrowserWindow, crashReporter, desktopCapturer, dialog, ipcMain, net, protocol, safeStorage, session, shell, webContents, type SaveDialogOptions,
+} from 'electron';
+import electronLog from 'electron-log/main';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
+import { startCrashReports } from './crashReports.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
 import type { IncomingLink } from './JoinLinkHandover.js';
 import { JoinLinkInbox } from './JoinLinkInbox.js';
+import { configureMainLog } from './mainLog.js';
 import { findJoinLinkInArgv, protocolClientArgs } from './protocolLinks.js';
 import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal, isAppOrigin } from './security.js';
+import { shellSettingsFromEnv } from './shellSettings.js';
+import { platformUpdater } from './updates/platformUpdater.js';
+import { UpdateService } from './updates/UpdateService.js';
 import { createMainWindow, hardenWebContents } from './window.js';
 
 // Wiring only: the policy lives in the modules above, which are tested in Node.
@@ -19,11 +27,20 @@ const devSwitch = devCertificateSwitches(process.env, app.isPackaged);
 if (devSwitch) app.commandLine.appendSwitch(...devSwitch);
 
 const allowInsecureLoopback = !app.isPackaged;
+const { settings: shellSettings, problems: settingProblems } = shellSettingsFromEnv(process.env);
+// As early as possible, so a crash during start-up leaves a dump too.
+const crashReports = startCrashReports(crashReporter, shellSettings.crashReports, {
+  dumpsDir: app.getPath('crashDumps'),
+  homeDir: homedir(),
+  productName: 'ZeroRange',
+  allowInsecureLoopback,
+});
 const openLink = guardedOpenExternal((url) => shell.openExternal(url));
 // Links from the OS wait here until the page takes them; macOS may hand one over before `ready`.
 const links = new JoinLinkInbox<IncomingLink>();
 let win: BrowserWindow | null = null;
 let openWindow: (() => BrowserWindow) | null = null;
+let ipPolicy: (() => Parameters<Electron.WebContents['setWebRTCIPHandlingPolicy']>[0]) | null = null;
 
 function showWindow(): void {
   if (!openWindow) return; // not ready yet: start() opens it
@@ -36,6 +53,11 @@ function showWindow(): void {
 
 async function start(): Promise<void> {
   applySessionPolicy(session.defaultSession);
+  const log = configureMainLog(electronLog, { dir: app.getPath('logs') });
+  electronLog.errorHandler.startCatching({ showDialog: false });
+  log.info(`ZeroRange ${app.getVersion()} starting (Electron ${process.versions.electron ?? '?'}, ${process.platform})`);
+  for (const problem of settingProblems) log.warn(`settings: ${problem}`);
+  if (crashReports.warning) log.warn(crashReports.warning);
   const service = createDesktopService({
     appInfo: () => ({
       name: app.getName(),
@@ -54,7 +76,26 @@ async function start(): Promise<void> {
     userDataDir: app.getPath('userData'),
     platform: process.platform,
     allowInsecureLoopback,
+    // Chromium's network stack: system proxies, PAC files and the OS's certificate store apply.
+    fetch: (input, init) => net.fetch(input instanceof URL ? input.href : input, init),
     networkInterfaces,
+    log,
+    crashReports,
+    resolveProxy: (url) => session.defaultSession.resolveProxy(url),
+    // New peer connections in every window follow the policy at once.
+    applyIpPolicy: (policy) => {
+      for (const contents of webContents.getAllWebContents()) contents.setWebRTCIPHandlingPolicy(policy);
+    },
+    ...(shellSettings.managedIpPolicy ? { managedIpPolicy: shellSettings.managedIpPolicy } : {}),
+    createUpdates: (inCall) =>
+      new UpdateService({
+        // An unpackaged build has nothing to replace; electron-updater would refuse anyway.
+        updater: app.isPackaged && shellSettings.updates.enabled ? platformUpdater({ feedUrl: shellSettings.updates.feedUrl, resourcesPath: process.resourcesPath, logger: electronLog }) : null,
+        enabled: shellSettings.updates.enabled,
+        channel: shellSettings.updates.channel,
+        inCall,
+        log,
+      }),
     // Diagnostics: the user picks the file; the renderer never names a path.
     saveDialog: async ({ defaultPath, filters }) => {
       const options: SaveDialogOptions = { title: 'Save diagnostics', defaultPath, filters, properties: ['createDirectory', 'showOverwriteConfirmation'] };
@@ -71,6 +112,7 @@ async function start(): Promise<void> {
       }
     })(),
   });
+  ipPolicy = () => service.shell.ipHandlingPolicy;
   // Screen sharing: the user picks a screen or window in the app; nothing is shared without that choice.
   session.defaultSession.setDisplayMediaRequestHandler((request, callback) => {
     void (async () => {
@@ -95,7 +137,10 @@ async function start(): Promise<void> {
   }
   const policy = createConnectPolicy();
   serveApp(protocol, { root: path.join(app.getAppPath(), 'build', 'renderer'), csp: policy.csp });
-  const ipc = registerIpc(ipcMain, service, { mainContents: () => win?.webContents ?? null });
+  const ipc = registerIpc(ipcMain, service, {
+    mainContents: () => win?.webContents ?? null,
+    onError: (call, error) => log.error(`desktop call ${call} failed:`, error),
+  });
   // The CSP is fixed per document: when the server (and so connect-src) changes, the page reloads.
   service.subscribe('state', (state) => {
     if (policy.update(state) && win && !win.isDestroyed()) {
@@ -129,6 +174,7 @@ async function start(): Promise<void> {
     void service.dispose().finally(() => app.quit());
   });
   showWindow();
+  service.shell.startUpdates();
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -154,7 +200,10 @@ if (!app.requestSingleInstanceLock()) {
   });
   const coldStartLink = findJoinLinkInArgv(process.argv);
   if (coldStartLink) links.push({ raw: coldStartLink });
-  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, openLink));
+  app.on('web-contents-created', (_event, contents) => {
+    hardenWebContents(contents, openLink);
+    if (ipPolicy) contents.setWebRTCIPHandlingPolicy(ipPolicy());
+  });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });

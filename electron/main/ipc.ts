@@ -10,6 +10,7 @@ import {
   type Result,
   type ScreenSource,
 } from '../../shared/ipc/desktopApi.js';
+import type { UpdateStatus } from '../../shared/ipc/shellServices.js';
 import { validateSender, type FrameLike } from './security.js';
 
 /**
@@ -20,6 +21,7 @@ export type IpcService = Pick<DesktopApi, DesktopCall> & {
   subscribe(event: 'state', callback: (state: DesktopState) => void): () => void;
   subscribe(event: 'join-link', callback: (event: JoinLinkEvent) => boolean): () => void;
   subscribe(event: 'screen-share', callback: (sources: ScreenSource[]) => void): () => void;
+  subscribe(event: 'update', callback: (status: UpdateStatus) => void): () => void;
 };
 
 // Structural slices of Electron's ipcMain, event and webContents, so tests can pass plain objects.
@@ -63,6 +65,7 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
   // State is a snapshot the page re-reads with getState, so it is simply forwarded.
   const unsubscribeState = service.subscribe('state', (state) => send(IPC_CHANNELS.onStateChanged, state));
   const unsubscribeScreen = service.subscribe('screen-share', (sources) => send(IPC_CHANNELS.onScreenShareRequest, sources));
+  const unsubscribeUpdate = service.subscribe('update', (status) => send(IPC_CHANNELS.onUpdateStatus, status));
 
   for (const call of DESKTOP_CALLS) {
     ipcMain.handle(IPC_CHANNELS[call], async (event, ...args): Promise<Result<unknown>> => {
@@ -89,6 +92,7 @@ export function registerIpc(ipcMain: IpcMainLike, service: IpcService, deps: Ipc
       unsubscribeLinks();
       unsubscribeState();
       unsubscribeScreen();
+      unsubscribeUpdate();
       for (const call of DESKTOP_CALLS) ipcMain.removeHandler(IPC_CHANNELS[call]);
     },
   };

@@ -1,5 +1,6 @@
 import { ScreenSourcePicker } from './components/call/ScreenSourcePicker.js';
 import { UnknownServerDialog } from './components/UnknownServerDialog.js';
+import { UpdateBanner } from './components/UpdateBanner.js';
 import { ConnectScreen } from './screens/ConnectScreen.js';
 import { HomeScreen } from './screens/HomeScreen.js';
 import { NetworkCheckScreen } from './screens/NetworkCheckScreen.js';
@@ -34,6 +35,7 @@ export function App() {
   const screen = useAppStore(selectScreen);
   return (
     <>
+      {screen !== 'starting' && screen !== 'cannot-start' && <UpdateBanner />}
       <CurrentScreen screen={screen} />
       {screen !== 'starting' && screen !== 'cannot-start' && <UnknownServerDialog />}
       {screen === 'room' && <ScreenSourcePicker />}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IpHandlingPolicy, ProxyStatus } from '../ipc/shellServices.js';
 
 /**
  * The diagnostics document: what the renderer gathers about calls (ICE candidates, pairs, stats,
@@ -122,6 +123,16 @@ export const TimelineEvent = z.object({
   detail: z.string().max(100_000),
 });
 
+/** What only the desktop shell knows; main fills it in when it saves (the renderer's copy is replaced). */
+export const DiagnosticsDesktop = z.object({
+  ipHandlingPolicy: IpHandlingPolicy,
+  proxy: ProxyStatus,
+  /** Where crash dumps are kept (the home folder written as `~`), and whether they are sent anywhere. */
+  crashDumps: z.object({ dir: z.string().max(4096).nullable(), uploadTo: z.string().max(2048).nullable() }),
+  /** The latest lines of the main process's log, oldest first. */
+  mainLog: z.array(z.string().max(16_384)).max(5_000),
+});
+
 export const DiagnosticsDocument = z.object({
   version: z.literal(DIAGNOSTICS_VERSION),
   generatedAt: time,
@@ -133,6 +144,7 @@ export const DiagnosticsDocument = z.object({
   timeline: z.array(TimelineEvent).max(50_000),
   /** The latest network check's result, as its producer shaped it; null when none ran. */
   networkCheck: opaque.nullable(),
+  desktop: DiagnosticsDesktop.optional(),
 });
 
 /** What saveDiagnostics writes: the document itself, a chrome://webrtc-internals dump, or an HTML report. */
@@ -156,6 +168,7 @@ export type StatsSample = z.infer<typeof StatsSample>;
 export type DiagnosticsStates = z.infer<typeof DiagnosticsStates>;
 export type DiagnosticsPeer = z.infer<typeof DiagnosticsPeer>;
 export type TimelineEvent = z.infer<typeof TimelineEvent>;
+export type DiagnosticsDesktop = z.infer<typeof DiagnosticsDesktop>;
 export type DiagnosticsDocument = z.infer<typeof DiagnosticsDocument>;
 
 function jsonLength(value: unknown): number | null {

@@ -130,6 +130,24 @@ pre { white-space: pre-wrap; word-break: break-all; max-width: 100ch; font-size:
 svg .bg { fill: #f7f9fc; }
 `;
 
+/** The shell's part: IP handling, proxy, crash dumps and the main process's recent log. */
+function desktopSection(doc: DiagnosticsDocument): string[] {
+  const desktop = doc.desktop;
+  if (!desktop) return [];
+  const proxy = desktop.proxy.inUse == null ? 'unknown' : desktop.proxy.inUse ? `yes (${desktop.proxy.kinds.join(', ')})` : 'no (direct)';
+  return [
+    '<h2>Desktop</h2>',
+    keyValues([
+      ['WebRTC IP handling', desktop.ipHandlingPolicy],
+      ['Proxy to the server', proxy],
+      ['Crash dumps folder', desktop.crashDumps.dir],
+      ['Crash reports sent to', desktop.crashDumps.uploadTo ?? 'nowhere (kept on this computer)'],
+    ]),
+    '<h3>Main process log (latest lines)</h3>',
+    desktop.mainLog.length ? `<pre>${escapeHtml(desktop.mainLog.join('\n'))}</pre>` : '<p class="none">empty</p>',
+  ];
+}
+
 /** The whole report, one HTML string (UTF-8). */
 export function toHtmlReport(doc: DiagnosticsDocument): string {
   const { app, settings } = doc;
@@ -151,6 +169,7 @@ export function toHtmlReport(doc: DiagnosticsDocument): string {
       ['Network policy (in effect)', settings.effectivePolicy],
       ['Restrictive network', settings.restrictiveNetwork],
     ]),
+    ...desktopSection(doc),
     '<h2>ICE servers</h2>',
     doc.iceServers.length ? `<ul>${doc.iceServers.map((u) => `<li>${escapeHtml(u)}</li>`).join('')}</ul>` : '<p class="none">none</p>',
     '<h2>Network check</h2>',

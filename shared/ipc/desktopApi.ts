@@ -4,6 +4,7 @@ import { ClientConfig, JoinResponse } from '../protocol/http.js';
 import { IceServers } from '../protocol/ice.js';
 import { RoomId } from '../protocol/rooms.js';
 import { IPC_CHANNELS, type IpcMethod } from './channels.js';
+import { IpHandlingPolicy, RendererErrorReport, type NetworkPrivacy, type UpdateStatus } from './shellServices.js';
 
 /** Versions the desktop shell reports (diagnostics, about box). */
 export const AppInfo = z.object({
@@ -171,7 +172,21 @@ export interface DesktopApi {
    * and writes it in `format`. Resolves with the file's path, or null when the user cancelled.
    */
   saveDiagnostics(document: unknown, options: SaveDiagnosticsOptions): Promise<Result<{ path: string } | null>>;
+  /** The WebRTC IP-handling policy in effect, whether the organisation set it, and whether a proxy is in use. */
+  networkPrivacy(): Promise<Result<NetworkPrivacy>>;
+  /** Applies to every window at once (peer connections made after it); refused when the organisation set it. */
+  setIpHandlingPolicy(policy: IpHandlingPolicy): Promise<Result<NetworkPrivacy>>;
+  updateStatus(): Promise<Result<UpdateStatus>>;
+  /** Checks now (Settings), and downloads what it finds; during a call the check waits for it to end. */
+  checkForUpdates(): Promise<Result<UpdateStatus>>;
+  /** Installs a downloaded update and restarts; refused ('busy') during a call. */
+  restartToUpdate(): Promise<Result<null>>;
+  /** The page says when a call starts and ends: main never restarts for an update during one. */
+  setInCall(inCall: boolean): Promise<Result<null>>;
+  /** An error the page did not handle, for main's log (redacted there, rate-limited). */
+  reportError(report: RendererErrorReport): Promise<Result<null>>;
   onStateChanged(callback: (state: DesktopState) => void): () => void;
+  onUpdateStatus(callback: (status: UpdateStatus) => void): () => void;
   onJoinLink(callback: (event: JoinLinkEvent) => void): () => void;
   /** The page asked to share a screen: main offers these sources; answer with chooseScreenSource. */
   onScreenShareRequest(callback: (sources: ScreenSource[]) => void): () => void;
@@ -198,6 +213,13 @@ export const DESKTOP_ARGS = {
   forgetNetworks: z.tuple([]),
   chooseScreenSource: z.tuple([z.string().min(1).max(256).nullable()]),
   saveDiagnostics: z.tuple([DiagnosticsDocumentArg, SaveDiagnosticsOptions]),
+  networkPrivacy: z.tuple([]),
+  setIpHandlingPolicy: z.tuple([IpHandlingPolicy]),
+  updateStatus: z.tuple([]),
+  checkForUpdates: z.tuple([]),
+  restartToUpdate: z.tuple([]),
+  setInCall: z.tuple([z.boolean()]),
+  reportError: z.tuple([RendererErrorReport]),
 } as const satisfies Record<DesktopCall, z.ZodTuple>;
 
 // The channel names live in a zod-free module the preload can bundle; its keys must be the contract's.
@@ -206,6 +228,6 @@ type Assert<T extends true> = T;
 export type ChannelsMatchContract = Assert<SameKeys<IpcMethod, keyof DesktopApi>>;
 
 export const DESKTOP_CALLS = Object.keys(DESKTOP_ARGS) as DesktopCall[];
-export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink', 'onScreenShareRequest'] as const satisfies readonly DesktopEvent[];
+export const DESKTOP_EVENTS = ['onStateChanged', 'onJoinLink', 'onScreenShareRequest', 'onUpdateStatus'] as const satisfies readonly DesktopEvent[];
 
 export { IPC_CHANNELS, JoinResponse, SaveDiagnosticsOptions };

@@ -58,9 +58,11 @@ export async function installDesktopBridge(page: Page, service: DesktopService):
   const offState = service.subscribe('state', push('onStateChanged'));
   const offLink = service.subscribe('join-link', push('onJoinLink'));
   const offScreen = service.subscribe('screen-share', push('onScreenShareRequest'));
+  const offUpdate = service.subscribe('update', push('onUpdateStatus'));
   return () => {
     offState();
     offLink();
     offScreen();
+    offUpdate();
   };
 }

@@ -128,6 +128,33 @@ export async function loginWithPassword(
   return toIdpTokens(tokens);
 }
 
+/**
+ * The system browser's part of the app's own sign-in: follows `authorizationUrl` (as the app opened
+ * it), submits the login form, and delivers the code to the app's loopback redirect listener.
+ * `fetchImpl` is the browser's network, kept apart from the app's in tests that watch the app's.
+ */
+export async function completeLoginInBrowser(
+  authorizationUrl: string,
+  user: { username: string; password: string },
+  fetchImpl?: typeof fetch,
+): Promise<void> {
+  const start = new URL(authorizationUrl);
+  const redirect = new URL(start.searchParams.get('redirect_uri') ?? '');
+  const browser = new MiniBrowser(fetchImpl);
+  const isCallback = (url: URL) => url.origin === redirect.origin && url.pathname === redirect.pathname;
+  const form = await browser.navigate(start, { stopAt: isCallback });
+  const action = form.kind === 'page' ? findFormAction(form.body, /\/login$/) : null;
+  if (form.kind !== 'page' || !action) throw new Error('no login form on the identity provider page');
+  const done = await browser.navigate(new URL(action, form.url), {
+    stopAt: isCallback,
+    method: 'POST',
+    form: new URLSearchParams({ username: user.username, password: user.password }),
+  });
+  if (done.kind !== 'redirect') throw new Error('the login did not redirect to the app');
+  const res = await (fetchImpl ?? fetch)(done.location);
+  await res.body?.cancel();
+}
+
 export type RefreshedTokens = Omit<IdpTokens, 'idToken' | 'idTokenClaims'> & {
   idToken?: string;
   idTokenClaims?: Record<string, unknown>;
@@ -178,6 +205,8 @@ interface StoredCookie {
 class MiniBrowser {
   private cookies: StoredCookie[] = [];
 
+  constructor(private readonly fetchImpl: typeof fetch = (input, init) => fetch(input, init)) {}
+
   async navigate(
     start: URL,
     opts: { stopAt: (url: URL) => boolean; method?: 'GET' | 'POST'; form?: URLSearchParams },
@@ -191,7 +220,7 @@ class MiniBrowser {
       const cookie = this.cookieHeader(url);
       if (cookie) headers.cookie = cookie;
       if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const res = await fetch(url, {
+      const res = await this.fetchImpl(url, {
         method,
         headers,
         redirect: 'manual',

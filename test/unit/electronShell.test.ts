@@ -34,6 +34,7 @@ import {
   type ScreenSource,
   type Result,
 } from '../../shared/ipc/desktopApi.js';
+import type { UpdateStatus } from '../../shared/ipc/shellServices.js';
 import { diagnosticsFixture } from '../support/diagnosticsFixture.js';
 
 const APP = 'app://zerorange/index.html';
@@ -559,11 +560,16 @@ function ipcHarness() {
     },
     removeHandler: (channel: string) => handlers.delete(channel),
   };
-  const listeners: { state: ((s: DesktopState) => void)[]; 'join-link': ((e: JoinLinkEvent) => boolean)[]; 'screen-share': ((s: ScreenSource[]) => void)[] } = { state: [], 'join-link': [], 'screen-share': [] };
+  const listeners: {
+    state: ((s: DesktopState) => void)[];
+    'join-link': ((e: JoinLinkEvent) => boolean)[];
+    'screen-share': ((s: ScreenSource[]) => void)[];
+    update: ((s: UpdateStatus) => void)[];
+  } = { state: [], 'join-link': [], 'screen-share': [], update: [] };
   const calls = Object.fromEntries(DESKTOP_CALLS.map((call) => [call, vi.fn(async (...args: unknown[]) => ({ ok: true, value: { call, args } }))]));
   const service = {
     ...calls,
-    subscribe: (event: 'state' | 'join-link' | 'screen-share', cb: never) => {
+    subscribe: (event: keyof typeof listeners, cb: never) => {
       listeners[event].push(cb);
       return () => {
         listeners[event] = listeners[event].filter((l) => l !== cb) as never;
@@ -587,6 +593,7 @@ function ipcHarness() {
     emitState: (s: DesktopState) => listeners.state.forEach((l) => l(s)),
     emitLink: (e: JoinLinkEvent) => listeners['join-link'].map((l) => l(e)),
     emitScreenShare: (sources: ScreenSource[]) => listeners['screen-share'].forEach((l) => l(sources)),
+    emitUpdate: (status: UpdateStatus) => listeners.update.forEach((l) => l(status)),
     closeWindow: () => {
       main = null;
     },
@@ -673,6 +680,21 @@ describe('registerIpc', () => {
     const sources: ScreenSource[] = [{ id: 'screen:0:0', name: 'Screen', kind: 'screen', thumbnail: null }];
     h.emitScreenShare(sources);
     expect(h.sent).toEqual([[IPC_CHANNELS.onScreenShareRequest, sources]]);
+  });
+
+  it('the shell calls check their arguments like every call; update status reaches the main window', async () => {
+    const h = ipcHarness();
+    expect(await h.invoke('setIpHandlingPolicy', ['disable_non_proxied_udp'])).toMatchObject({ ok: true });
+    expect(await h.invoke('setIpHandlingPolicy', ['default_public_and_private_interfaces'])).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
+    expect(await h.invoke('setInCall', ['yes'])).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
+    expect(await h.invoke('reportError', [{ source: 'error', message: 'x'.repeat(2001) }])).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
+    expect(await h.invoke('reportError', [{ source: 'error', message: 'boom', extra: 1 }])).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
+    expect(await h.invoke('reportError', [{ source: 'error', message: 'boom', stack: 'at x' }])).toMatchObject({ ok: true });
+    expect(h.calls.setIpHandlingPolicy).toHaveBeenCalledTimes(1);
+    expect(h.calls.reportError).toHaveBeenCalledTimes(1);
+    const status: UpdateStatus = { state: 'ready', version: '0.2.0', percent: 100, message: null, inCall: false };
+    h.emitUpdate(status);
+    expect(h.sent).toEqual([[IPC_CHANNELS.onUpdateStatus, status]]);
   });
 
   it('forwards state changes to the main window', () => {

@@ -123,6 +123,13 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       forgetNetworks: async () => ok((fake.state = { ...fake.state, restrictiveNetwork: false })),
       chooseScreenSource: async () => ok(null),
       saveDiagnostics: async () => ok({ path: '/home/alice/Downloads/zerorange-diagnostics.json' }),
+      networkPrivacy: async () => ok({ ipHandlingPolicy: 'default', managed: false, proxy: { checkedFor: null, inUse: null, kinds: [] } }),
+      setIpHandlingPolicy: async (policy) => ok({ ipHandlingPolicy: policy, managed: false, proxy: { checkedFor: null, inUse: null, kinds: [] } }),
+      updateStatus: async () => ok({ state: 'disabled', version: null, percent: null, message: null, inCall: false }),
+      restartToUpdate: async () => ok(null),
+      checkForUpdates: async () => ok({ state: 'disabled', version: null, percent: null, message: null, inCall: false }),
+      setInCall: async () => ok(null),
+      reportError: async () => ok(null),
     } as Impl,
     calls,
     names: () => calls.map(([name]) => name),
@@ -170,6 +177,14 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
     },
     chooseScreenSource: record('chooseScreenSource'),
     saveDiagnostics: record('saveDiagnostics'),
+    networkPrivacy: record('networkPrivacy'),
+    setIpHandlingPolicy: record('setIpHandlingPolicy'),
+    updateStatus: record('updateStatus'),
+    restartToUpdate: record('restartToUpdate'),
+    checkForUpdates: record('checkForUpdates'),
+    setInCall: record('setInCall'),
+    reportError: record('reportError'),
+    onUpdateStatus: () => () => undefined,
     onScreenShareRequest: (cb) => {
       listeners.screen.add(cb);
       return () => listeners.screen.delete(cb);

@@ -6,7 +6,7 @@ import type { UserInfo } from '../../../shared/ipc/desktopApi.js';
 import type { ClientConfig } from '../../../shared/protocol/http.js';
 import {
   AuthError, discover, endSession, refresh, revokeToken, signIn, userFromClaims, withTimeout,
-  type EndSessionHandle, type OidcClient, type OpenExternal, type TokenSet,
+  type EndSessionHandle, type HttpFetch, type OidcClient, type OpenExternal, type TokenSet,
 } from './oidcFlow.js';
 import type { TokenStore } from './tokenStore.js';
 
@@ -20,6 +20,8 @@ export interface AuthSessionOptions {
   allowInsecureLoopback: boolean;
   /** Development and tests only: further http issuer hosts. */
   insecureHosts?: readonly string[];
+  /** Every request to the IdP goes through it (Electron's net.fetch in the app). */
+  fetch?: HttpFetch;
   /** Time the user has to finish signing in in the browser; default 5 minutes. */
   loginTimeoutMs?: number;
   now?: () => number;
@@ -199,8 +201,8 @@ export class AuthSession {
   }
 
   #oidc(): Promise<OidcClient> {
-    const { config, allowInsecureLoopback, insecureHosts } = this.#opts;
-    this.#client ??= discover(config, { allowInsecureLoopback, ...(insecureHosts ? { insecureHosts } : {}) }).catch((err: unknown) => {
+    const { config, allowInsecureLoopback, insecureHosts, fetch } = this.#opts;
+    this.#client ??= discover(config, { allowInsecureLoopback, ...(insecureHosts ? { insecureHosts } : {}), ...(fetch ? { fetch } : {}) }).catch((err: unknown) => {
       this.#client = null; // retry discovery next time
       throw err;
     });

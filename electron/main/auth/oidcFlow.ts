@@ -43,7 +43,17 @@ export type OpenExternal = (url: string) => Promise<void>;
 
 const HTTP_TIMEOUT_SECONDS = 15;
 
-export async function discover(config: ClientConfig, opts: LinkRules): Promise<OidcClient> {
+/**
+ * How the main process makes HTTP requests: Electron's net.fetch in the app (system proxies and PAC
+ * files apply), Node's fetch only where a test passes it.
+ */
+export type HttpFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Discovers the IdP. Every later request of the returned client (token, JWKS, revocation) goes
+ * through `opts.fetch` too: openid-client keeps the customFetch given here.
+ */
+export async function discover(config: ClientConfig, opts: LinkRules & { fetch?: HttpFetch }): Promise<OidcClient> {
   const issuer = new URL(config.issuer);
   const insecure = issuer.protocol === 'http:';
   // Plain http only for a development IdP, and only when the app allows it.
@@ -53,6 +63,7 @@ export async function discover(config: ClientConfig, opts: LinkRules): Promise<O
   try {
     return await client.discovery(issuer, config.clientId, undefined, client.None(), {
       timeout: HTTP_TIMEOUT_SECONDS,
+      ...(opts.fetch ? { [client.customFetch]: opts.fetch } : {}),
       ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
     });
   } catch (err) {
@@ -248,6 +259,8 @@ export function toAuthError(err: unknown, during: 'sign-in' | 'refresh'): AuthEr
 function isUnreachable(err: unknown): boolean {
   // undici: TypeError('fetch failed', { cause: ECONNREFUSED … }); openid-client wraps timeouts in ClientError.
   if (err instanceof TypeError && err.message === 'fetch failed') return true;
+  // Electron's net.fetch: Error('net::ERR_CONNECTION_REFUSED'), ERR_PROXY_CONNECTION_FAILED, ERR_NAME_NOT_RESOLVED …
+  if (err instanceof Error && err.message.startsWith('net::ERR_')) return true;
   if (err instanceof client.ClientError) {
     if (err.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || err.code === 'OAUTH_RESPONSE_IS_NOT_JSON') return true;
     const cause = err.cause;

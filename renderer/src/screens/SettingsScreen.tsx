@@ -1,4 +1,6 @@
+import { NetworkPrivacySetting } from '../components/NetworkPrivacySetting.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
+import { UpdateSettings } from '../components/UpdateSettings.js';
 import {
   selectAppInfo,
   selectBusy,
@@ -57,6 +59,8 @@ export function SettingsScreen() {
         )}
       </section>
 
+      <NetworkPrivacySetting />
+      <UpdateSettings />
       <section className="card" aria-labelledby="settings-storage">
         <h2 id="settings-storage">Sign-in storage</h2>
         {tokenStorage === 'keystore' && (
