@@ -1,12 +1,13 @@
 import { networkInterfaces, release as osRelease, type as osType } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeStorage, session, shell, type SaveDialogOptions } from 'electron';
+import { app, BrowserWindow, desktopCapturer, dialog, ipcMain, protocol, safeStorage, screen, session, shell, type SaveDialogOptions } from 'electron';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
 import { createDesktopService } from './desktopService.js';
 import { registerIpc } from './ipc.js';
 import type { IncomingLink } from './JoinLinkHandover.js';
 import { JoinLinkInbox } from './JoinLinkInbox.js';
+import { loadManagedConfig, managedConfigPath } from './managedConfig.js';
 import { findJoinLinkInArgv, protocolClientArgs } from './protocolLinks.js';
 import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal, isAppOrigin } from './security.js';
 import { createMainWindow, hardenWebContents } from './window.js';
@@ -19,6 +20,8 @@ const devSwitch = devCertificateSwitches(process.env, app.isPackaged);
 if (devSwitch) app.commandLine.appendSwitch(...devSwitch);
 
 const allowInsecureLoopback = !app.isPackaged;
+// The organisation's settings, read once; `managed.updates` (enabled, channel) is the updater's to honour.
+const managed = loadManagedConfig({ file: managedConfigPath(process.platform, process.env), rules: { allowInsecureLoopback }, warn: (m) => console.warn(m) });
 const openLink = guardedOpenExternal((url) => shell.openExternal(url));
 // Links from the OS wait here until the page takes them; macOS may hand one over before `ready`.
 const links = new JoinLinkInbox<IncomingLink>();
@@ -63,6 +66,7 @@ async function start(): Promise<void> {
       return result.canceled || !result.filePath ? null : result.filePath;
     },
     links,
+    managed,
     downloadsDir: (() => {
       try {
         return app.getPath('downloads');
@@ -113,6 +117,7 @@ async function start(): Promise<void> {
       openExternal: openLink,
       devTools: !app.isPackaged,
       page: service,
+      place: { saved: service.windowState(), workAreas: screen.getAllDisplays().map((d) => d.workArea), save: (state) => service.saveWindowState(state) },
     });
     created.on('closed', () => {
       if (win === created) win = null;
