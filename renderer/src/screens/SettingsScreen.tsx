@@ -1,13 +1,17 @@
 import { ScreenLayout } from '../components/ScreenLayout.js';
+import { SetByOrganisation } from '../components/settings/SetByOrganisation.js';
 import {
   selectAppInfo,
   selectBusy,
   selectKnownServers,
+  selectManaged,
   selectServerOrigin,
   selectTokenStorage,
   selectTokenStorageNote,
   useAppStore,
 } from '../store/index.js';
+import { SettingsCalls } from './SettingsCalls.js';
+import { SettingsNetwork } from './SettingsNetwork.js';
 
 export function SettingsScreen() {
   const server = useAppStore(selectServerOrigin);
@@ -16,6 +20,7 @@ export function SettingsScreen() {
   const tokenStorageNote = useAppStore(selectTokenStorageNote);
   const appInfo = useAppStore(selectAppInfo);
   const forgetting = useAppStore(selectBusy).forgetting;
+  const serverLocked = useAppStore(selectManaged).server;
   const forgetServer = useAppStore((s) => s.forgetServer);
   const navigate = useAppStore((s) => s.navigate);
 
@@ -31,6 +36,7 @@ export function SettingsScreen() {
       <section className="card" aria-labelledby="settings-server">
         <h2 id="settings-server">Server</h2>
         <p>{server != null ? <span className="mono">{server}</span> : 'Not connected to a server.'}</p>
+        {serverLocked && <SetByOrganisation />}
       </section>
 
       <section className="card" aria-labelledby="settings-known">
@@ -47,7 +53,12 @@ export function SettingsScreen() {
                     {origin}
                   </span>
                   {origin === server && <span className="muted"> (current)</span>}
-                  <button type="button" aria-describedby={`known-server-${i}`} disabled={forgetting} onClick={() => void forgetServer(origin)}>
+                  <button
+                    type="button"
+                    aria-describedby={`known-server-${i}`}
+                    disabled={forgetting || (serverLocked && origin === server)}
+                    onClick={() => void forgetServer(origin)}
+                  >
                     Forget
                   </button>
                 </li>
@@ -56,6 +67,10 @@ export function SettingsScreen() {
           </>
         )}
       </section>
+
+      <SettingsCalls />
+
+      <SettingsNetwork />
 
       <section className="card" aria-labelledby="settings-storage">
         <h2 id="settings-storage">Sign-in storage</h2>
