@@ -5,7 +5,9 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { ManagedConfig } from '../../electron/main/managedConfig.js';
 import { parseManagedConfig } from '../../electron/main/managedConfig.js';
+import { startStack } from '../../dev/stack.js';
 import { installDesktopBridge } from '../support/desktopBridge.js';
+import { SystemBrowser } from '../support/systemBrowser.js';
 import { createTestDesktopService } from '../support/testDesktopService.js';
 
 // The Settings screen against the real main-process service (through the test bridge): what is
@@ -26,8 +28,8 @@ test.afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function openSettings(page: Page, userDataDir: string, managed?: ManagedConfig) {
-  const service = createTestDesktopService({ openExternal: async () => undefined, userDataDir, networkInterfaces: onOneNetwork, ...(managed ? { managed } : {}) });
+async function openSettings(page: Page, userDataDir: string, managed?: ManagedConfig, openExternal: (url: string) => Promise<void> = async () => undefined) {
+  const service = createTestDesktopService({ openExternal, userDataDir, networkInterfaces: onOneNetwork, ...(managed ? { managed } : {}) });
   const unbridge = await installDesktopBridge(page, service);
   await page.goto(APP_URL);
   await page.getByRole('button', { name: 'Settings' }).click();
@@ -86,5 +88,46 @@ test('a network policy the organisation fixed is shown as set by it and cannot b
     expect(await app.service.setNetworkPolicy('auto')).toMatchObject({ ok: false, error: { code: 'forbidden' } });
   } finally {
     await app.close();
+  }
+});
+
+test('a room’s preview starts as Settings say, and a camera picked there is kept', async ({ page }) => {
+  // A development stack on loopback (no TURN): enough to sign in and open a room's preview.
+  const stack = await startStack({ turn: false, idpPort: 0, signalingPort: 0, stateDir: path.join(work, 'stack'), log: () => undefined });
+  const systemBrowser = new SystemBrowser(page.context().browser()!);
+  const app = await openSettings(page, path.join(work, 'prejoin'), undefined, systemBrowser.openExternal);
+  try {
+    await page.getByLabel('Start calls muted').check();
+    await page.getByLabel('Start calls with the camera off').check();
+    await expect(page.getByLabel('Start calls with the camera off')).toBeEnabled();
+    await page.getByRole('button', { name: 'Back' }).click();
+
+    systemBrowser.user = stack.info.idp.users.find((u) => u.username === 'alice')!;
+    await page.getByLabel('Server address').fill(stack.info.signaling.url);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByLabel('Room link or ID').fill('settings-check');
+    await page.getByRole('button', { name: 'Join', exact: true }).click();
+    await expect(page.getByText('Ready to join')).toBeVisible();
+    await expect(page.getByLabel('Start muted')).toBeChecked();
+    await expect(page.getByLabel('Start with camera off')).toBeChecked();
+
+    // Chromium's fake devices: pick the second camera if there is one, else the first.
+    const camera = page.getByLabel('Camera', { exact: true });
+    await expect(camera.locator('option').first()).not.toHaveText('None found');
+    const options = await camera.locator('option').evaluateAll((list) => list.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent ?? '' })));
+    const pick = options.at(-1)!;
+    await camera.selectOption(pick.value);
+    await expect
+      .poll(async () => {
+        const state = await app.service.getState();
+        return state.ok ? state.value.preferences?.devices.videoinput : null;
+      })
+      .toEqual({ deviceId: pick.value, label: pick.label });
+    await page.getByRole('button', { name: 'Leave' }).click();
+  } finally {
+    await app.close();
+    await systemBrowser.close();
+    await stack.close();
   }
 });
