@@ -4,7 +4,7 @@ import type { DesktopApi, DesktopState, PreferencesPatch } from '../../shared/ip
 import type { JoinResponse } from '../../shared/protocol/index.js';
 import { RoomTokenSource } from '../../renderer/src/call/RoomTokenSource.js';
 import { CallController } from '../../renderer/src/controllers/CallController.js';
-import type { DesktopClient } from '../../renderer/src/desktop.js';
+import { DesktopError, type DesktopClient } from '../../renderer/src/desktop.js';
 import { bindCall, createAppStore, type AppStore } from '../../renderer/src/store/index.js';
 import { FakePc } from '../support/fakeCall.js';
 import { FakeStream } from '../support/fakeMediaStream.js';
@@ -70,7 +70,12 @@ function setUp(desktop: DesktopState) {
   store = createAppStore({} as DesktopApi, { roomTokens: tokens });
   store.setState((s) => ({ session: { ...s.session, startup: 'ready', desktop } }));
   const client = {
-    setNetworkPolicy: async (policy: string) => (policyCalls.push(policy), desktopState({ networkPolicy: policy as DesktopState['networkPolicy'] })),
+    setNetworkPolicy: async (policy: string) => {
+      // As main does: a policy the organisation fixed is refused.
+      if (desktop.managed?.networkPolicy) throw new DesktopError('forbidden', 'the network policy is set by your organisation');
+      policyCalls.push(policy);
+      return desktopState({ networkPolicy: policy as DesktopState['networkPolicy'] });
+    },
     rememberNetwork: async () => desktop,
     setPreferences: async (patch: PreferencesPatch) => (preferenceCalls.push(patch), desktop),
   } as unknown as DesktopClient;
@@ -163,6 +168,14 @@ describe('CallController', () => {
     expect(conn.received[0]).toMatchObject({ type: 'join', roomToken: 'token-1' });
     expect(fetched).toEqual(['standup']);
     expect(store.getState().call).toMatchObject({ phase: 'in-call', selfId: 'self-0001', order: ['peer-aaaaaaaa', 'peer-bbbbbbbb'] });
+  });
+
+  it('a policy the organisation fixed is not changed for this call either', async () => {
+    setUp(desktopState({ networkPolicy: 'relay-tls', managed: { server: false, networkPolicy: true, webrtcIpHandling: false } }));
+    await joinRoomSlice('standup');
+    await controller.prepare('standup');
+    await expect(controller.setPolicy('auto')).rejects.toThrow(/set by your organisation/);
+    expect(store.getState().call.policy).toBe('relay-tls');
   });
 
   it('a call in progress keeps its policy; a pre-join takes the new setting', async () => {
