@@ -10,6 +10,7 @@ import type {
   JoinLinkEvent,
   JoinLinkResolution,
   NetworkCheckConfig,
+  PreferencesPatch,
   Result,
   ScreenSource,
 } from '../../shared/ipc/desktopApi.js';
@@ -26,7 +27,8 @@ import { NetworkRecords } from './NetworkRecords.js';
 import { ScreenShareBroker } from './ScreenShareBroker.js';
 import { ServerConnection } from './ServerConnection.js';
 import { ServiceError } from './ServiceError.js';
-import { loadSettings, saveSettings } from './settingsFile.js';
+import { NO_MANAGED_CONFIG, type ManagedConfig } from './managedConfig.js';
+import { loadSettings, saveSettings, type WindowState } from './settingsFile.js';
 import { ShellCalls, type ShellDeps } from './ShellCalls.js';
 
 export interface DesktopServiceDeps extends ShellDeps {
@@ -56,6 +58,8 @@ export interface DesktopServiceDeps extends ShellDeps {
   links?: JoinLinkInbox<IncomingLink>;
   /** Where problems that are not any call's failure are reported (a settings file moved aside). */
   warn?: (message: string) => void;
+  /** The organisation's managed configuration (managedConfig.ts); none by default. */
+  managed?: ManagedConfig;
 }
 
 type Calls = { [K in DesktopCall]: DesktopApi[K] };
@@ -81,6 +85,9 @@ export interface DesktopService extends Calls {
   pageCommitted(): void;
   /** The shell's services: the IP-handling policy for new windows, updates to start once the window is up. */
   readonly shell: ShellCalls;
+  /** Where the main window was when it last closed (window.ts decides whether it is still on a screen). */
+  windowState(): WindowState | null;
+  saveWindowState(state: WindowState): void;
   dispose(): Promise<void>;
 }
 
@@ -96,6 +103,12 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   const loaded = loadSettings(settingsFile, rules);
   if (loaded.keptCorruptAt) warn(`the settings file could not be read; starting with defaults, the old file is kept at ${loaded.keptCorruptAt}`);
   const settings = loaded.settings;
+  const managed = deps.managed ?? NO_MANAGED_CONFIG;
+  const managedServer = managed.server;
+  // The organisation's server is trusted as if the user had confirmed it.
+  if (managedServer && !settings.known.includes(managedServer.origin)) settings.known.push(managedServer.origin);
+  // Locked: only that server. Otherwise it is where a fresh install starts.
+  if (managedServer && (managedServer.locked || settings.current === null)) settings.current = managedServer.origin;
   const networks = new NetworkRecords(deps.userDataDir, deps.networkInterfaces);
   const listeners: { [E in keyof Events]: Set<Listener<E>> } = { state: new Set(), 'join-link': new Set(), 'screen-share': new Set(), update: new Set() };
   const shell = new ShellCalls(deps);
@@ -120,9 +133,22 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       tokenStorage: store.mode,
       tokenStorageNote: store.note,
       knownServers: [...settings.known],
-      networkPolicy: settings.networkPolicy,
+      networkPolicy: managed.networkPolicy ?? settings.networkPolicy,
       restrictiveNetwork: networks.current().record?.restrictive ?? false,
+      preferences: structuredClone(settings.preferences),
+      managed: { server: managedServer?.locked === true, networkPolicy: managed.networkPolicy !== null, webrtcIpHandling: managed.webrtcIpHandling !== null },
     };
+  }
+
+  /** Refuses a change to something the organisation fixed, saying so. */
+  function requireUnmanaged(locked: boolean, what: string): void {
+    if (locked) throw new ServiceError('forbidden', `${what} is set by your organisation`);
+  }
+
+  function setPreferences(patch: PreferencesPatch): void {
+    const { devices, ...flags } = patch;
+    settings.preferences = { ...settings.preferences, ...flags, devices: { ...settings.preferences.devices, ...devices } };
+    save();
   }
 
   /** True when at least one listener took the payload (one that could not pass it on returns false). */
@@ -214,6 +240,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
   }
 
   async function forgetServer(origin: string): Promise<DesktopState> {
+    requireUnmanaged(managedServer?.locked === true && origin === managedServer.origin, 'this server');
     if (connection?.origin === origin) {
       await session?.signOut().catch(() => undefined);
       unsubscribeSession?.();
@@ -262,6 +289,7 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
       run(async () => {
         const origin = parseServerOrigin(url.trim(), rules);
         if (!origin.ok) throw new ServiceError('invalid-argument', origin.reason);
+        requireUnmanaged(managedServer?.locked === true && origin.origin !== managedServer.origin, 'the server');
         await connect(origin.origin, forRoom);
         return state();
       }),
@@ -289,9 +317,11 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     networkCheckConfig: () => run(networkCheckConfig),
     setNetworkPolicy: (policy) =>
       change(() => {
+        requireUnmanaged(managed.networkPolicy !== null, 'the network policy');
         settings.networkPolicy = policy;
         save();
       }),
+    setPreferences: (patch) => change(() => setPreferences(patch)),
     rememberNetwork: (restrictive) => change(() => networks.remember(restrictive)),
     forgetNetworks: () => change(() => networks.forgetAll()),
     chooseScreenSource: (id) =>
@@ -331,6 +361,11 @@ export function createDesktopService(deps: DesktopServiceDeps): DesktopService {
     handleIncomingLink: (raw) => links.incoming(raw),
     pageLeaving: () => links.pageLeaving(),
     pageCommitted: () => links.pageCommitted(),
+    windowState: () => settings.window,
+    saveWindowState(windowState) {
+      settings.window = windowState;
+      save();
+    },
     async dispose() {
       shell.dispose();
       screenShare.cancel();

@@ -2,7 +2,7 @@ import { homedir, networkInterfaces, release as osRelease, type as osType } from
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  app, BrowserWindow, crashReporter, desktopCapturer, dialog, ipcMain, net, protocol, safeStorage, session, shell, webContents, type SaveDialogOptions,
+  app, BrowserWindow, crashReporter, desktopCapturer, dialog, ipcMain, net, protocol, safeStorage, screen, session, shell, webContents, type SaveDialogOptions,
 } from 'electron';
 import electronLog from 'electron-log/main';
 import { createConnectPolicy, registerAppScheme, serveApp } from './appProtocol.js';
@@ -12,6 +12,7 @@ import { registerIpc } from './ipc.js';
 import type { IncomingLink } from './JoinLinkHandover.js';
 import { JoinLinkInbox } from './JoinLinkInbox.js';
 import { configureMainLog } from './mainLog.js';
+import { loadManagedConfig, managedConfigPath } from './managedConfig.js';
 import { findJoinLinkInArgv, protocolClientArgs } from './protocolLinks.js';
 import { applySessionPolicy, devCertificateSwitches, guardedOpenExternal, isAppOrigin } from './security.js';
 import { shellSettingsFromEnv } from './shellSettings.js';
@@ -27,7 +28,9 @@ const devSwitch = devCertificateSwitches(process.env, app.isPackaged);
 if (devSwitch) app.commandLine.appendSwitch(...devSwitch);
 
 const allowInsecureLoopback = !app.isPackaged;
-const { settings: shellSettings, problems: settingProblems } = shellSettingsFromEnv(process.env);
+// The organisation's settings, read once.
+const managed = loadManagedConfig({ file: managedConfigPath(process.platform, process.env), rules: { allowInsecureLoopback }, warn: (m) => console.warn(m) });
+const { settings: shellSettings, problems: settingProblems } = shellSettingsFromEnv(process.env, managed);
 // As early as possible, so a crash during start-up leaves a dump too.
 const crashReports = startCrashReports(crashReporter, shellSettings.crashReports, {
   dumpsDir: app.getPath('crashDumps'),
@@ -104,6 +107,7 @@ async function start(): Promise<void> {
       return result.canceled || !result.filePath ? null : result.filePath;
     },
     links,
+    managed,
     downloadsDir: (() => {
       try {
         return app.getPath('downloads');
@@ -158,6 +162,7 @@ async function start(): Promise<void> {
       openExternal: openLink,
       devTools: !app.isPackaged,
       page: service,
+      place: { saved: service.windowState(), workAreas: screen.getAllDisplays().map((d) => d.workArea), save: (state) => service.saveWindowState(state) },
     });
     created.on('closed', () => {
       if (win === created) win = null;

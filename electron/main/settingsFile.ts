@@ -1,17 +1,36 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { NetworkPolicy } from '../../shared/ipc/desktopApi.js';
+import { z } from 'zod';
+import { NetworkPolicy, Preferences } from '../../shared/ipc/desktopApi.js';
 import { parseServerOrigin, type LinkRules } from '../../shared/links.js';
 
-/** What the app keeps between runs about servers and the user's network choice (`servers.json`). */
+/** The main window's place when it was last closed (normal bounds, in screen coordinates). */
+export const WindowState = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int().min(1).max(100_000),
+  height: z.number().int().min(1).max(100_000),
+  maximized: z.boolean(),
+});
+export type WindowState = z.infer<typeof WindowState>;
+
+/** What the app keeps between runs (`servers.json`): servers, the network choice, call preferences, the window. */
 export interface Settings {
   /** The server connected last, reconnected at start. */
   current: string | null;
   /** Servers the user has chosen to trust (origins). */
   known: string[];
   networkPolicy: NetworkPolicy;
+  preferences: Preferences;
+  window: WindowState | null;
 }
 
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ current: null, known: [], networkPolicy: 'auto' });
+export const DEFAULT_PREFERENCES: Readonly<Preferences> = Object.freeze({
+  devices: Object.freeze({ audioinput: null, videoinput: null, audiooutput: null }),
+  startMuted: false,
+  startCameraOff: false,
+});
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ current: null, known: [], networkPolicy: 'auto', preferences: DEFAULT_PREFERENCES, window: null });
 
 export interface LoadedSettings {
   settings: Settings;
@@ -20,7 +39,22 @@ export interface LoadedSettings {
 }
 
 function defaults(): Settings {
-  return { ...DEFAULT_SETTINGS, known: [] };
+  return { ...DEFAULT_SETTINGS, known: [], preferences: structuredClone(DEFAULT_PREFERENCES) };
+}
+
+/** Each preference on its own: one bad field falls back to its default without losing the others. */
+function readPreferences(raw: unknown): Preferences {
+  const fields = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const devices = (fields.devices !== null && typeof fields.devices === 'object' ? fields.devices : {}) as Record<string, unknown>;
+  const device = (kind: keyof Preferences['devices']) => {
+    const parsed = Preferences.shape.devices.shape[kind].safeParse(devices[kind]);
+    return parsed.success ? parsed.data : null;
+  };
+  return {
+    devices: { audioinput: device('audioinput'), videoinput: device('videoinput'), audiooutput: device('audiooutput') },
+    startMuted: fields.startMuted === true,
+    startCameraOff: fields.startCameraOff === true,
+  };
 }
 
 /**
@@ -54,7 +88,17 @@ export function loadSettings(file: string, rules: LinkRules): LoadedSettings {
   const known = Array.isArray(fields.known) ? fields.known.filter((o): o is string => typeof o === 'string' && parseServerOrigin(o, rules).ok) : [];
   const current = typeof fields.current === 'string' && known.includes(fields.current) ? fields.current : null;
   const policy = NetworkPolicy.safeParse(fields.networkPolicy);
-  return { settings: { current, known: [...new Set(known)], networkPolicy: policy.success ? policy.data : 'auto' }, keptCorruptAt: null };
+  const window = WindowState.safeParse(fields.window);
+  return {
+    settings: {
+      current,
+      known: [...new Set(known)],
+      networkPolicy: policy.success ? policy.data : 'auto',
+      preferences: readPreferences(fields.preferences),
+      window: window.success ? window.data : null,
+    },
+    keptCorruptAt: null,
+  };
 }
 
 /** Writes the settings owner-only, whole or not at all: a crash mid-write leaves the previous file. */

@@ -25,6 +25,7 @@ const api = {
   networkCheckConfig: () => ipcRenderer.invoke(IPC_CHANNELS.networkCheckConfig),
   takeJoinLinks: () => ipcRenderer.invoke(IPC_CHANNELS.takeJoinLinks),
   setNetworkPolicy: (policy: string) => ipcRenderer.invoke(IPC_CHANNELS.setNetworkPolicy, policy),
+  setPreferences: (patch: unknown) => ipcRenderer.invoke(IPC_CHANNELS.setPreferences, patch),
   rememberNetwork: (restrictive: boolean) => ipcRenderer.invoke(IPC_CHANNELS.rememberNetwork, restrictive),
   forgetNetworks: () => ipcRenderer.invoke(IPC_CHANNELS.forgetNetworks),
   chooseScreenSource: (id: string | null) => ipcRenderer.invoke(IPC_CHANNELS.chooseScreenSource, id),

@@ -16,6 +16,7 @@ export const IPC_CHANNELS = {
   networkCheckConfig: 'zerorange:network-check-config',
   takeJoinLinks: 'zerorange:take-join-links',
   setNetworkPolicy: 'zerorange:set-network-policy',
+  setPreferences: 'zerorange:set-preferences',
   rememberNetwork: 'zerorange:remember-network',
   forgetNetworks: 'zerorange:forget-networks',
   chooseScreenSource: 'zerorange:choose-screen-source',

@@ -40,6 +40,36 @@ export type ServerInfo = z.infer<typeof ServerInfo>;
 export const NetworkPolicy = z.enum(['auto', 'relay', 'relay-tls']);
 export type NetworkPolicy = z.infer<typeof NetworkPolicy>;
 
+/** A camera, microphone or speaker the user chose; the label finds it again if its id changes. */
+export const DeviceChoice = z.object({ deviceId: z.string().min(1).max(512), label: z.string().max(256) });
+export type DeviceChoice = z.infer<typeof DeviceChoice>;
+
+export const DeviceKind = z.enum(['audioinput', 'videoinput', 'audiooutput']);
+export type DeviceKind = z.infer<typeof DeviceKind>;
+
+/** What the user chose for calls, kept between runs (main's settings file). */
+export const Preferences = z.object({
+  devices: z.object({ audioinput: DeviceChoice.nullable(), videoinput: DeviceChoice.nullable(), audiooutput: DeviceChoice.nullable() }),
+  startMuted: z.boolean(),
+  startCameraOff: z.boolean(),
+});
+export type Preferences = z.infer<typeof Preferences>;
+
+/** A change to the preferences: only what is given changes; a device set to null means the system default. */
+export const PreferencesPatch = z
+  .object({
+    devices: z.object({ audioinput: DeviceChoice.nullable(), videoinput: DeviceChoice.nullable(), audiooutput: DeviceChoice.nullable() }).partial().strict(),
+    startMuted: z.boolean(),
+    startCameraOff: z.boolean(),
+  })
+  .partial()
+  .strict();
+export type PreferencesPatch = z.infer<typeof PreferencesPatch>;
+
+/** Settings the organisation's managed configuration fixed: the UI shows them as "Set by your organisation". */
+export const ManagedSettings = z.object({ server: z.boolean(), networkPolicy: z.boolean(), webrtcIpHandling: z.boolean() });
+export type ManagedSettings = z.infer<typeof ManagedSettings>;
+
 /** Where the refresh token lives. `memory` when the OS has no real keystore: signed in until the app quits. */
 export const TokenStorage = z.enum(['keystore', 'memory']);
 
@@ -56,6 +86,10 @@ export const DesktopState = z.object({
   networkPolicy: NetworkPolicy,
   /** This network was seen blocking UDP and plain TURN: calls start with relay over TLS 443 at once. */
   restrictiveNetwork: z.boolean(),
+  /** Devices and how calls start; absent from an older main process. */
+  preferences: Preferences.optional(),
+  /** What the organisation fixed; absent means nothing is. */
+  managed: ManagedSettings.optional(),
 });
 export type DesktopState = z.infer<typeof DesktopState>;
 
@@ -160,6 +194,8 @@ export interface DesktopApi {
    */
   takeJoinLinks(): Promise<Result<JoinLinkEvent[]>>;
   setNetworkPolicy(policy: NetworkPolicy): Promise<Result<DesktopState>>;
+  /** Changes the kept preferences (devices, start muted, start with camera off). */
+  setPreferences(patch: PreferencesPatch): Promise<Result<DesktopState>>;
   /** Records what a call learned about the current network (keyed by a coarse, salted fingerprint). */
   rememberNetwork(restrictive: boolean): Promise<Result<DesktopState>>;
   /** Forgets every network record. */
@@ -209,6 +245,7 @@ export const DESKTOP_ARGS = {
   networkCheckConfig: z.tuple([]),
   takeJoinLinks: z.tuple([]),
   setNetworkPolicy: z.tuple([NetworkPolicy]),
+  setPreferences: z.tuple([PreferencesPatch]),
   rememberNetwork: z.tuple([z.boolean()]),
   forgetNetworks: z.tuple([]),
   chooseScreenSource: z.tuple([z.string().min(1).max(256).nullable()]),

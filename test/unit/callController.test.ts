@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket as WsWebSocket } from 'ws';
-import type { DesktopApi, DesktopState } from '../../shared/ipc/desktopApi.js';
+import type { DesktopApi, DesktopState, PreferencesPatch } from '../../shared/ipc/desktopApi.js';
 import type { JoinResponse } from '../../shared/protocol/index.js';
 import { RoomTokenSource } from '../../renderer/src/call/RoomTokenSource.js';
 import { CallController } from '../../renderer/src/controllers/CallController.js';
-import type { DesktopClient } from '../../renderer/src/desktop.js';
+import { DesktopError, type DesktopClient } from '../../renderer/src/desktop.js';
 import { bindCall, createAppStore, type AppStore } from '../../renderer/src/store/index.js';
 import { FakePc } from '../support/fakeCall.js';
+import { FakeStream } from '../support/fakeMediaStream.js';
 import { TestServer } from '../support/signalTestServer.js';
 
 // The controller on its own: what the screens call, with fake media devices and peer connections and
@@ -23,28 +24,6 @@ class FakeTrack {
     this.readyState = 'ended';
   }
   addEventListener() {}
-}
-
-class FakeStream {
-  private readonly list: FakeTrack[];
-  constructor(tracks: FakeTrack[] = []) {
-    this.list = [...tracks];
-  }
-  addTrack(t: FakeTrack) {
-    this.list.push(t);
-  }
-  removeTrack(t: FakeTrack) {
-    this.list.splice(this.list.indexOf(t), 1);
-  }
-  getTracks() {
-    return [...this.list];
-  }
-  getAudioTracks() {
-    return this.list.filter((t) => t.kind === 'audio');
-  }
-  getVideoTracks() {
-    return this.list.filter((t) => t.kind === 'video');
-  }
 }
 
 const opened: FakeTrack[] = [];
@@ -74,11 +53,13 @@ let store: AppStore;
 let controller: CallController;
 let fetched: string[];
 let policyCalls: string[];
+let preferenceCalls: PreferencesPatch[];
 
 function setUp(desktop: DesktopState) {
   let n = 0;
   fetched = [];
   policyCalls = [];
+  preferenceCalls = [];
   const tokens = new RoomTokenSource({
     fetch: async (roomId): Promise<JoinResponse> => {
       fetched.push(roomId);
@@ -89,8 +70,14 @@ function setUp(desktop: DesktopState) {
   store = createAppStore({} as DesktopApi, { roomTokens: tokens });
   store.setState((s) => ({ session: { ...s.session, startup: 'ready', desktop } }));
   const client = {
-    setNetworkPolicy: async (policy: string) => (policyCalls.push(policy), desktopState({ networkPolicy: policy as DesktopState['networkPolicy'] })),
+    setNetworkPolicy: async (policy: string) => {
+      // As main does: a policy the organisation fixed is refused.
+      if (desktop.managed?.networkPolicy) throw new DesktopError('forbidden', 'the network policy is set by your organisation');
+      policyCalls.push(policy);
+      return desktopState({ networkPolicy: policy as DesktopState['networkPolicy'] });
+    },
     rememberNetwork: async () => desktop,
+    setPreferences: async (patch: PreferencesPatch) => (preferenceCalls.push(patch), desktop),
   } as unknown as DesktopClient;
   controller = new CallController({
     app: store,
@@ -136,6 +123,41 @@ describe('CallController', () => {
     expect(opened.find((t) => t.kind === 'audio')!.enabled).toBe(false);
   });
 
+  it('pre-join: starts as Settings say (muted, camera off) and asks for the kept devices', async () => {
+    const preferences = {
+      devices: { audioinput: { deviceId: 'mic-usb', label: 'USB headset' }, videoinput: null, audiooutput: null },
+      startMuted: true,
+      startCameraOff: true,
+    };
+    setUp(desktopState({ preferences }));
+    const asked: MediaStreamConstraints[] = [];
+    const getUserMedia = devices.getUserMedia;
+    devices.getUserMedia = async (c?: MediaStreamConstraints) => (asked.push(c ?? {}), getUserMedia(c));
+    try {
+      await joinRoomSlice('standup');
+      await controller.prepare('standup');
+    } finally {
+      devices.getUserMedia = getUserMedia;
+    }
+    expect(store.getState().call).toMatchObject({ startMuted: true, startCameraOff: true, local: { media: { audio: false, video: false } } });
+    // Not listed (before permission ids are hidden): asked for by id, with the default as the fallback.
+    expect(asked[0]!.audio).toEqual({ deviceId: { ideal: 'mic-usb' } });
+  });
+
+  it('a device picked in the call is kept for the next calls, with its name', async () => {
+    setUp(desktopState());
+    const enumerate = devices.enumerateDevices;
+    devices.enumerateDevices = async () => [{ kind: 'videoinput', deviceId: 'cam-2', label: 'Desk camera', groupId: '' } as MediaDeviceInfo];
+    try {
+      await joinRoomSlice('standup');
+      await controller.prepare('standup');
+      await controller.selectDevice('videoinput', 'cam-2');
+    } finally {
+      devices.enumerateDevices = enumerate;
+    }
+    expect(preferenceCalls).toEqual([{ devices: { videoinput: { deviceId: 'cam-2', label: 'Desk camera' } } }]);
+  });
+
   it('join: the first connect uses the pre-join join (no second HTTP join); the call shows the room', async () => {
     setUp(desktopState());
     await joinRoomSlice('standup');
@@ -146,6 +168,14 @@ describe('CallController', () => {
     expect(conn.received[0]).toMatchObject({ type: 'join', roomToken: 'token-1' });
     expect(fetched).toEqual(['standup']);
     expect(store.getState().call).toMatchObject({ phase: 'in-call', selfId: 'self-0001', order: ['peer-aaaaaaaa', 'peer-bbbbbbbb'] });
+  });
+
+  it('a policy the organisation fixed is not changed for this call either', async () => {
+    setUp(desktopState({ networkPolicy: 'relay-tls', managed: { server: false, networkPolicy: true, webrtcIpHandling: false } }));
+    await joinRoomSlice('standup');
+    await controller.prepare('standup');
+    await expect(controller.setPolicy('auto')).rejects.toThrow(/set by your organisation/);
+    expect(store.getState().call.policy).toBe('relay-tls');
   });
 
   it('a call in progress keeps its policy; a pre-join takes the new setting', async () => {

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { importRefusals } from '../support/lintProbe.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LINT_WARM_UP_MS, importRefusals, warmUpLint } from '../support/lintProbe.js';
+
+beforeAll(warmUpLint, LINT_WARM_UP_MS);
 
 // Inside the renderer, the call domain is below the app: the store maps its events, never the other
 // way. The lint rule that says so, proved on every import form.

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as Fuses from '@electron/fuses';
+import { signingPlan } from '../../scripts/signingPlan.js';
 import { describe, expect, it } from 'vitest';
 
 // electron-builder validates its configuration with its own schema; so does this test, without packaging.
@@ -28,10 +29,13 @@ interface BuilderConfig {
   asar: boolean;
   afterPack: string;
   protocols: { name: string; schemes: string[] }[];
-  linux: { target: string[]; mimeTypes: string[]; executableName: string };
-  mac: { target: string; hardenedRuntime: boolean; entitlements: string; entitlementsInherit: string; extendInfo: Record<string, string> };
-  win: { target: string };
+  linux: { target: string[]; mimeTypes: string[]; executableName: string; icon: string };
+  deb: { depends: string[]; recommends: string[] };
+  rpm: { depends: string[] };
+  mac: { target: string; hardenedRuntime: boolean; entitlements: string; entitlementsInherit: string; extendInfo: Record<string, string>; icon: string; notarize: boolean };
+  win: { target: string[]; icon: string; signtoolOptions: { signingHashAlgorithms: string[]; rfc3161TimeStampServer: string } };
   nsis: { oneClick: boolean; perMachine: boolean };
+  msi: { perMachine: boolean; upgradeCode: string };
 }
 
 const load = () => getConfig(ROOT, path.join(ROOT, 'electron-builder.yml'), null);
@@ -55,13 +59,34 @@ describe('electron-builder.yml', () => {
     expect(config.linux.mimeTypes).toContain('x-scheme-handler/zerorange');
   });
 
-  it('builds AppImage, deb and rpm, a hardened dmg and NSIS', async () => {
+  it('builds AppImage, deb and rpm, a hardened and notarised dmg, NSIS and a per-machine MSI', async () => {
     const config = await load();
     expect(config.linux.target).toEqual(['AppImage', 'deb', 'rpm']);
     expect(config.mac.target).toBe('dmg');
     expect(config.mac.hardenedRuntime).toBe(true);
-    expect(config.win.target).toBe('nsis');
+    expect(config.mac.notarize).toBe(true);
+    expect(config.win.target).toEqual(['nsis', 'msi']);
     expect(config.nsis).toMatchObject({ oneClick: false, perMachine: false });
+    // A fixed upgrade code: an MSI of the next version upgrades this one instead of installing beside it.
+    expect(config.msi.perMachine).toBe(true);
+    expect(config.msi.upgradeCode).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(config.win.signtoolOptions).toMatchObject({ signingHashAlgorithms: ['sha256'], rfc3161TimeStampServer: expect.stringMatching(/^https?:\/\//) });
+  });
+
+  it('makes deb and rpm packages depend on what Electron loads, and the keystore safeStorage uses', async () => {
+    const { deb, rpm } = await load();
+    for (const name of ['libgtk-3-0', 'libnss3', 'xdg-utils', 'libsecret-1-0']) expect(deb.depends).toContain(name);
+    expect(deb.depends).toContain('libasound2 | libasound2t64'); // renamed in Debian 13 and Ubuntu 24.04
+    expect(deb.recommends.join(' ')).toMatch(/gnome-keyring/); // a Secret Service for the refresh token
+    for (const name of ['gtk3', 'nss', 'xdg-utils', 'libsecret']) expect(rpm.depends).toContain(name);
+  });
+
+  it('uses the icons rendered from icon.svg on every platform', async () => {
+    const config = await load();
+    expect(config.linux.icon).toBe('electron/resources/icons');
+    expect(config.mac.icon).toBe('electron/resources/icon.icns');
+    expect(config.win.icon).toBe('electron/resources/icon.ico');
+    for (const file of [config.mac.icon, config.win.icon, path.join(config.linux.icon, '512x512.png')]) expect(existsSync(path.join(ROOT, file)), file).toBe(true);
   });
 
   it('asks for camera and microphone with usage descriptions and matching entitlements', async () => {
@@ -144,5 +169,37 @@ describe('fuses', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('signing plan (npm run dist)', () => {
+  const step = (plan: ReturnType<typeof signingPlan>, name: string) => plan.steps.find((s) => s.step === name);
+
+  it('skips, saying which variables would turn it on, when nothing is set', () => {
+    const mac = signingPlan({}, 'darwin');
+    expect(mac.errors).toEqual([]);
+    expect(step(mac, 'macOS signing')).toMatchObject({ enabled: false, message: expect.stringMatching(/CSC_LINK.*CSC_KEY_PASSWORD/) });
+    expect(step(mac, 'macOS notarisation')).toMatchObject({ enabled: false, message: expect.stringMatching(/APPLE_API_KEY.*APPLE_ID.*APPLE_KEYCHAIN_PROFILE/) });
+    expect(step(signingPlan({}, 'win32'), 'Windows signing')).toMatchObject({ enabled: false, message: expect.stringMatching(/WIN_CSC_LINK/) });
+    expect(signingPlan({}, 'linux')).toEqual({ steps: [], errors: [] });
+  });
+
+  it('signs and notarises when a whole group is set', () => {
+    const mac = signingPlan({ CSC_LINK: '/secure/dev-id.p12', CSC_KEY_PASSWORD: 'pw', APPLE_API_KEY: '/secure/key.p8', APPLE_API_KEY_ID: 'K', APPLE_API_ISSUER: 'I' }, 'darwin');
+    expect(mac.errors).toEqual([]);
+    expect(mac.steps.every((s) => s.enabled)).toBe(true);
+    expect(step(mac, 'macOS notarisation')!.message).toMatch(/API key/);
+    // Windows targets built on Linux are signed too when a Windows certificate is given.
+    expect(step(signingPlan({ WIN_CSC_LINK: 'cert.pfx', WIN_CSC_KEY_PASSWORD: 'pw' }, 'linux'), 'Windows signing')).toMatchObject({ enabled: true });
+  });
+
+  it('stops on half a group, before a long build', () => {
+    expect(signingPlan({ APPLE_ID: 'a@example.com', APPLE_TEAM_ID: 'T' }, 'darwin').errors).toEqual([expect.stringMatching(/APPLE_APP_SPECIFIC_PASSWORD missing/)]);
+    expect(signingPlan({ WIN_CSC_LINK: 'cert.pfx' }, 'win32').errors).toEqual([expect.stringMatching(/WIN_CSC_LINK is set but .*PASSWORD/)]);
+  });
+
+  it('makes a skipped step an error when signing is required', () => {
+    expect(signingPlan({ ZR_REQUIRE_SIGNING: '1' }, 'darwin').errors).toHaveLength(2);
+    expect(signingPlan({ ZR_REQUIRE_SIGNING: '1', WIN_CSC_LINK: 'c.pfx', WIN_CSC_KEY_PASSWORD: 'pw' }, 'win32').errors).toEqual([]);
   });
 });

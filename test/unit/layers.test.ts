@@ -2,10 +2,12 @@ import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ts from 'typescript';
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { PreloadApi } from '../../electron/preload/index.js';
 import { DESKTOP_ARGS, DESKTOP_CALLS, DESKTOP_EVENTS, IPC_CHANNELS, type DesktopApi } from '../../shared/ipc/desktopApi.js';
-import { importRefusals as refusals } from '../support/lintProbe.js';
+import { LINT_WARM_UP_MS, importRefusals as refusals, warmUpLint } from '../support/lintProbe.js';
+
+beforeAll(warmUpLint, LINT_WARM_UP_MS);
 
 // The lint config is the written-down import graph; these cases prove it bites, on every import form.
 const ROOT = path.resolve(import.meta.dirname, '../..');

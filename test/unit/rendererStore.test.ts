@@ -4,6 +4,7 @@ import type {
   DesktopCall,
   DesktopErrorCode,
   DesktopState,
+  PreferencesPatch,
   JoinLinkEvent,
   ScreenSource,
   JoinResponse,
@@ -121,6 +122,11 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
       setNetworkPolicy: async (policy: DesktopState['networkPolicy']) => ok((fake.state = { ...fake.state, networkPolicy: policy })),
       rememberNetwork: async (restrictive: boolean) => ok((fake.state = { ...fake.state, restrictiveNetwork: restrictive })),
       forgetNetworks: async () => ok((fake.state = { ...fake.state, restrictiveNetwork: false })),
+      setPreferences: async (patch: PreferencesPatch) => {
+        const current = fake.state.preferences ?? { devices: { audioinput: null, videoinput: null, audiooutput: null }, startMuted: false, startCameraOff: false };
+        const { devices, ...flags } = patch;
+        return ok((fake.state = { ...fake.state, preferences: { ...current, ...flags, devices: { ...current.devices, ...devices } } }));
+      },
       chooseScreenSource: async () => ok(null),
       saveDiagnostics: async () => ok({ path: '/home/alice/Downloads/zerorange-diagnostics.json' }),
       networkPrivacy: async () => ok({ ipHandlingPolicy: 'default', managed: false, proxy: { checkedFor: null, inUse: null, kinds: [] } }),
@@ -167,6 +173,7 @@ function fakeDesktop(initial: DesktopState = desktopState()) {
     setNetworkPolicy: record('setNetworkPolicy'),
     rememberNetwork: record('rememberNetwork'),
     forgetNetworks: record('forgetNetworks'),
+    setPreferences: record('setPreferences'),
     onStateChanged: (cb) => {
       listeners.state.add(cb);
       return () => listeners.state.delete(cb);

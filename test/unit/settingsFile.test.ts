@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, loadSettings, saveSettings } from '../../electron/main/settingsFile.js';
+import { DEFAULT_PREFERENCES, DEFAULT_SETTINGS, loadSettings, saveSettings, type Settings } from '../../electron/main/settingsFile.js';
+import { DESKTOP_ARGS } from '../../shared/ipc/desktopApi.js';
 import { createTestDesktopService } from '../support/testDesktopService.js';
 
 const rules = { allowInsecureLoopback: false };
@@ -19,7 +20,13 @@ describe('settings file', () => {
 
   it('writes owner-only and reads back what it wrote, leaving no temporary file', () => {
     const file = join(dir, 'servers.json');
-    const settings = { current: 'https://calls.example.org', known: ['https://calls.example.org', 'https://other.example'], networkPolicy: 'relay-tls' as const };
+    const settings: Settings = {
+      current: 'https://calls.example.org',
+      known: ['https://calls.example.org', 'https://other.example'],
+      networkPolicy: 'relay-tls',
+      preferences: { devices: { audioinput: { deviceId: 'mic-2', label: 'USB headset' }, videoinput: null, audiooutput: null }, startMuted: true, startCameraOff: false },
+      window: { x: -1200, y: 40, width: 1000, height: 700, maximized: false },
+    };
     saveSettings(file, settings);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['servers.json']);
@@ -32,7 +39,19 @@ describe('settings file', () => {
   it('keeps only what passes today’s rules from a file that parses', () => {
     const file = join(dir, 'servers.json');
     writeFileSync(file, JSON.stringify({ current: 'http://plain.example', known: ['https://ok.example', 'http://plain.example', 42, 'https://ok.example'], networkPolicy: 'carrier-pigeon' }));
-    expect(loadSettings(file, rules).settings).toEqual({ current: null, known: ['https://ok.example'], networkPolicy: 'auto' });
+    expect(loadSettings(file, rules).settings).toEqual({ current: null, known: ['https://ok.example'], networkPolicy: 'auto', preferences: DEFAULT_PREFERENCES, window: null });
+  });
+
+  it('keeps each good preference when another is bad, and drops a window that is not one', () => {
+    const file = join(dir, 'servers.json');
+    const camera = { deviceId: 'cam-1', label: 'Built-in camera' };
+    writeFileSync(
+      file,
+      JSON.stringify({ preferences: { devices: { videoinput: camera, audioinput: { deviceId: '' }, audiooutput: 'speaker' }, startMuted: 'yes', startCameraOff: true }, window: { x: 1, y: 2, width: -5, height: 600, maximized: false } }),
+    );
+    const { settings } = loadSettings(file, rules);
+    expect(settings.preferences).toEqual({ devices: { videoinput: camera, audioinput: null, audiooutput: null }, startMuted: false, startCameraOff: true });
+    expect(settings.window).toBeNull();
   });
 
   it.each([['{"current": "https://ok.exa'], ['[1, 2, 3]'], ['null'], ['']])('moves a corrupt file (%j) aside and starts from the defaults', (text) => {
@@ -61,5 +80,40 @@ describe('settings file', () => {
     } finally {
       await service.dispose();
     }
+  });
+
+  it('the service keeps preferences and the window across restarts, changing only what a patch names', async () => {
+    const make = () => createTestDesktopService({ userDataDir: dir, openExternal: async () => undefined, networkInterfaces: () => ({}) });
+    const first = make();
+    const mic = { deviceId: 'mic-2', label: 'USB headset' };
+    try {
+      expect(await first.getState()).toMatchObject({ value: { preferences: DEFAULT_PREFERENCES } });
+      await first.setPreferences({ startMuted: true, devices: { audioinput: mic } });
+      expect(await first.setPreferences({ startCameraOff: true })).toMatchObject({
+        ok: true,
+        value: { preferences: { startMuted: true, startCameraOff: true, devices: { audioinput: mic, videoinput: null } } },
+      });
+      first.saveWindowState({ x: 10, y: 20, width: 900, height: 600, maximized: true });
+    } finally {
+      await first.dispose();
+    }
+    const second = make();
+    try {
+      expect(await second.getState()).toMatchObject({ value: { preferences: { startMuted: true, startCameraOff: true, devices: { audioinput: mic } } } });
+      expect(second.windowState()).toEqual({ x: 10, y: 20, width: 900, height: 600, maximized: true });
+      // Back to the system default.
+      expect(await second.setPreferences({ devices: { audioinput: null } })).toMatchObject({ value: { preferences: { devices: { audioinput: null } } } });
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  it('main refuses a preferences patch from the page that is not one', () => {
+    const ok = (patch: unknown) => DESKTOP_ARGS.setPreferences.safeParse([patch]).success;
+    expect(ok({ startMuted: true, devices: { videoinput: { deviceId: 'cam', label: '' } } })).toBe(true);
+    expect(ok({ startMuted: 'yes' })).toBe(false);
+    expect(ok({ devices: { camera: null } })).toBe(false);
+    expect(ok({ devices: { videoinput: { deviceId: '', label: '' } } })).toBe(false);
+    expect(ok({ window: { x: 0 } })).toBe(false);
   });
 });

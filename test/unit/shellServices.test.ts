@@ -8,6 +8,7 @@ import { checkSubmitUrl, homeRelative, startCrashReports } from '../../electron/
 import type { DesktopService, DesktopServiceDeps } from '../../electron/main/desktopService.js';
 import { configureMainLog } from '../../electron/main/mainLog.js';
 import { NetworkPrivacySetting, proxyFromAnswer } from '../../electron/main/networkPrivacy.js';
+import { NO_MANAGED_CONFIG } from '../../electron/main/managedConfig.js';
 import { shellSettingsFromEnv } from '../../electron/main/shellSettings.js';
 import { UpdateService } from '../../electron/main/updates/UpdateService.js';
 import { DiagnosticsDocument } from '../../shared/diagnostics/document.js';
@@ -188,7 +189,7 @@ describe('crash reports', () => {
   });
 });
 
-describe('settings an administrator gives the shell (environment, until the managed file carries them)', () => {
+describe('settings an administrator gives the shell (the managed file, then the environment)', () => {
   it('defaults: updates on, the packed channel and feed, crash uploads off, the IP policy the user’s', () => {
     expect(shellSettingsFromEnv({})).toEqual({
       settings: { updates: { enabled: true, channel: null, feedUrl: null }, crashReports: { uploadToServer: false, submitUrl: null }, managedIpPolicy: null },
@@ -220,6 +221,15 @@ describe('settings an administrator gives the shell (environment, until the mana
       expect.stringMatching(/^ZR_UPDATE_URL must be an https URL/),
       expect.stringMatching(/^ZR_WEBRTC_IP_POLICY must be one of default, default_public_interface_only, disable_non_proxied_udp/),
     ]);
+  });
+
+  it('the managed file decides where it speaks: updates off wins over the environment, its channel and IP policy over the environment’s', () => {
+    const managed = { ...NO_MANAGED_CONFIG, updates: { enabled: false, channel: 'stable' }, webrtcIpHandling: 'default_public_interface_only' as const };
+    const { settings } = shellSettingsFromEnv({ ZR_UPDATES: 'on', ZR_UPDATE_CHANNEL: 'beta', ZR_WEBRTC_IP_POLICY: 'disable_non_proxied_udp' }, managed);
+    expect(settings).toMatchObject({ updates: { enabled: false, channel: 'stable' }, managedIpPolicy: 'default_public_interface_only' });
+    // The environment can still turn off what the file leaves on.
+    const off = shellSettingsFromEnv({ ZR_UPDATES: 'off' }, { ...NO_MANAGED_CONFIG, updates: { enabled: true, channel: null } });
+    expect(off.settings.updates).toMatchObject({ enabled: false, channel: null });
   });
 });
 

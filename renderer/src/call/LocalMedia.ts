@@ -1,3 +1,4 @@
+import type { DeviceChoice } from '../../../shared/ipc/desktopApi.js';
 import { CallEvent, initialLocalView, type DeviceOption, type LocalMediaEvents, type LocalView, type MediaFlags } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -16,6 +17,31 @@ export interface LocalMediaDeps {
   media: MediaDevices;
   /** The level meter of the microphone (an AudioContext); injectable where there is none. */
   createMeter?: (stream: MediaStream, onLevel: (level: number, speaking: boolean) => void) => { close(): void };
+  /** A device in use went away and a track of the default device took its place (null: none left). */
+  onTrackReplaced?: (kind: 'audio' | 'video', track: MediaStreamTrack | null) => void;
+}
+
+type DeviceKind = DeviceOption['kind'];
+type InputKind = Exclude<DeviceKind, 'audiooutput'>;
+
+/** The devices the user chose (kept by main); each found again by id, else by name. */
+export type PreferredDevices = Partial<Record<DeviceKind, DeviceChoice | null>>;
+
+export interface OpenOptions {
+  startMuted: boolean;
+  startCameraOff: boolean;
+  preferred?: PreferredDevices;
+}
+
+const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+const NOUN: Record<DeviceKind, string> = { audioinput: 'microphone', videoinput: 'camera', audiooutput: 'speaker' };
+const trackKindOf = (kind: InputKind): 'audio' | 'video' => (kind === 'audioinput' ? 'audio' : 'video');
+
+/** The id of the chosen device among those present: the same id, or else the same name (ids can change). */
+export function findPreferred(choice: DeviceChoice | null | undefined, kind: DeviceKind, devices: readonly MediaDeviceInfo[]): string | null {
+  if (!choice) return null;
+  const ofKind = devices.filter((d) => d.kind === kind && d.deviceId !== '');
+  return (ofKind.find((d) => d.deviceId === choice.deviceId) ?? (choice.label ? ofKind.find((d) => d.label === choice.label) : undefined))?.deviceId ?? null;
 }
 
 /**
@@ -29,7 +55,9 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
   private meter: { close(): void } | null = null;
   private closed = false;
   private current: LocalView = initialLocalView;
-  private readonly onDeviceChange = () => void this.listDevices();
+  private readonly onDeviceChange = () => void this.listDevices().then(() => this.checkDevicesPresent());
+  /** Tracks already being replaced (a device going away may say so twice: `ended` and `devicechange`). */
+  private readonly replacing = new WeakSet<MediaStreamTrack>();
 
   constructor(private readonly deps: LocalMediaDeps) {
     super();
@@ -41,17 +69,30 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
     this.emit(CallEvent.LocalChanged, patch);
   }
 
+  /** The whole local view as it is now (devices listed, devices selected). */
+  get view(): Readonly<LocalView> {
+    return this.current;
+  }
+
   /** What this side sends now (microphone and camera on, screen shared). */
   get flags(): MediaFlags {
     return this.current.media;
   }
 
-  /** Opens camera and microphone (either alone if the other is missing) for the preview and the call. */
-  async open({ startMuted, startCameraOff }: { startMuted: boolean; startCameraOff: boolean }): Promise<void> {
-    const video = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+  /**
+   * Opens camera and microphone (either alone if the other is missing) for the preview and the call,
+   * the chosen devices where they are present, the system's default otherwise.
+   */
+  async open({ startMuted, startCameraOff, preferred = {} }: OpenOptions): Promise<void> {
+    const present = await this.deps.media.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+    const micId = findPreferred(preferred.audioinput, 'audioinput', present) ?? preferred.audioinput?.deviceId;
+    const camId = findPreferred(preferred.videoinput, 'videoinput', present) ?? preferred.videoinput?.deviceId;
+    // `ideal`, not `exact`: a chosen device that is not there gives way to the default one.
+    const audio: MediaTrackConstraints | boolean = micId ? { deviceId: { ideal: micId } } : true;
+    const video: MediaTrackConstraints = camId ? { ...VIDEO, deviceId: { ideal: camId } } : VIDEO;
     let stream: MediaStream | null = null;
     let error: string | null = null;
-    for (const constraints of [{ audio: true, video }, { audio: true }, { video }] as MediaStreamConstraints[]) {
+    for (const constraints of [{ audio, video }, { audio }, { video }] as MediaStreamConstraints[]) {
       try {
         stream = await this.deps.media.getUserMedia(constraints);
         break;
@@ -63,23 +104,82 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
       stream?.getTracks().forEach((t) => t.stop());
       return;
     }
-    for (const track of stream?.getTracks() ?? []) this.stream.addTrack(track);
-    const audio = this.track('audio');
+    for (const track of stream?.getTracks() ?? []) {
+      this.stream.addTrack(track);
+      this.watchEnded(track);
+    }
+    const mic = this.track('audio');
     const camera = this.track('video');
-    if (audio) audio.enabled = !startMuted;
+    if (mic) mic.enabled = !startMuted;
     if (camera) camera.enabled = !startCameraOff;
     this.patch({
       stream: this.stream,
-      media: { audio: Boolean(audio) && !startMuted, video: Boolean(camera) && !startCameraOff, screen: false },
-      error: stream ? (audio && camera ? null : 'Only part of your media could be opened: ' + (error ?? '')) : error,
+      media: { audio: Boolean(mic) && !startMuted, video: Boolean(camera) && !startCameraOff, screen: false },
+      error: stream ? (mic && camera ? null : 'Only part of your media could be opened: ' + (error ?? '')) : error,
       selected: {
-        ...this.current.selected,
-        audioinput: audio?.getSettings().deviceId ?? null,
+        audioinput: mic?.getSettings().deviceId ?? null,
         videoinput: camera?.getSettings().deviceId ?? null,
+        audiooutput: findPreferred(preferred.audiooutput, 'audiooutput', present) ?? this.current.selected.audiooutput,
       },
     });
     this.watchLevel();
     await this.listDevices();
+  }
+
+  /** A device unplugged ends its track: carry on with the default device. */
+  private watchEnded(track: MediaStreamTrack): void {
+    track.addEventListener('ended', () => void this.fallBack(track.kind === 'audio' ? 'audioinput' : 'videoinput', track), { once: true });
+  }
+
+  /** After a device change: a device in use that is no longer listed has gone away. */
+  private checkDevicesPresent(): void {
+    const { devices, selected } = this.current;
+    for (const kind of ['audioinput', 'videoinput'] as const) {
+      const track = this.track(trackKindOf(kind));
+      const id = selected[kind];
+      // Listed ids are empty before permission: nothing can be said then.
+      const listed = devices.filter((d) => d.kind === kind && d.deviceId !== '');
+      if (track && id && listed.length > 0 && !listed.some((d) => d.deviceId === id)) void this.fallBack(kind, track);
+    }
+    const speaker = selected.audiooutput;
+    if (speaker && speaker !== 'default' && !devices.some((d) => d.kind === 'audiooutput' && d.deviceId === speaker)) {
+      this.patch({ selected: { ...this.current.selected, audiooutput: null }, deviceNotice: 'Your speaker was disconnected: sound plays on the default speaker now.' });
+    }
+  }
+
+  /** Replaces the track of a device that went away with one from the default device, and says so. */
+  private async fallBack(kind: InputKind, lost: MediaStreamTrack): Promise<void> {
+    const trackKind = trackKindOf(kind);
+    if (this.closed || this.replacing.has(lost) || this.track(trackKind) !== lost) return;
+    this.replacing.add(lost);
+    const name = lost.label ? `“${lost.label}”` : 'in use';
+    const fresh = await this.deps.media
+      .getUserMedia(trackKind === 'audio' ? { audio: true } : { video: VIDEO })
+      .then((stream) => stream.getTracks()[0] ?? null)
+      .catch(() => null); // none left: said below
+    if (this.closed || this.track(trackKind) !== lost) {
+      fresh?.stop(); // closed, or the user picked another device meanwhile
+      return;
+    }
+    this.stream.removeTrack(lost);
+    lost.stop();
+    const media = { ...this.current.media };
+    if (fresh) {
+      fresh.enabled = lost.enabled;
+      this.stream.addTrack(fresh);
+      this.watchEnded(fresh);
+    } else {
+      media[trackKind] = false;
+    }
+    const now = fresh ? `using ${fresh.label ? `“${fresh.label}”` : `the default ${NOUN[kind]}`} now` : `no other ${NOUN[kind]} was found`;
+    this.patch({
+      stream: this.stream,
+      media,
+      selected: { ...this.current.selected, [kind]: fresh?.getSettings().deviceId ?? null },
+      deviceNotice: `Your ${NOUN[kind]} ${name} was disconnected: ${now}.`,
+    });
+    if (trackKind === 'audio') this.watchLevel();
+    this.deps.onTrackReplaced?.(trackKind, fresh);
   }
 
   private track(kind: 'audio' | 'video'): MediaStreamTrack | null {
@@ -150,7 +250,8 @@ export class LocalMedia extends TypedEmitter<LocalMediaEvents> {
       old.stop();
     }
     this.stream.addTrack(track);
-    this.patch({ selected: { ...this.current.selected, [kind]: deviceId }, error: null, stream: this.stream });
+    this.watchEnded(track);
+    this.patch({ selected: { ...this.current.selected, [kind]: deviceId }, error: null, deviceNotice: null, stream: this.stream });
     if (trackKind === 'audio') this.watchLevel();
     return track;
   }

@@ -65,6 +65,8 @@ export interface LocalView {
   speaking: boolean;
   /** Camera/microphone could not be opened (permission, no device): what to tell the user. */
   error: string | null;
+  /** A device in use went away and another took its place: what to tell the user. */
+  deviceNotice?: string | null;
 }
 
 export const initialLocalView: LocalView = {

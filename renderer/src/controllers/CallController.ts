@@ -79,10 +79,20 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     this.policy = effectivePolicy(this.app.session.desktop);
     this.emit(CallEvent.Prejoin, { roomId, policy: this.policy });
     if (!this.media) {
-      const media = new LocalMedia({ media: this.deps.media, ...(this.deps.createMeter ? { createMeter: this.deps.createMeter } : {}) });
+      // How calls start and which devices they use, as kept in Settings.
+      const preferences = this.app.session.desktop?.preferences;
+      if (preferences) this.setStartToggles({ startMuted: preferences.startMuted, startCameraOff: preferences.startCameraOff });
+      const media = new LocalMedia({
+        media: this.deps.media,
+        ...(this.deps.createMeter ? { createMeter: this.deps.createMeter } : {}),
+        // A device unplugged mid-call: the senders carry the default device's track instead.
+        onTrackReplaced: (kind, track) => {
+          if (!(kind === 'video' && this.media?.flags.screen)) void this.session?.replaceTrack(kind, track);
+        },
+      });
       this.media = media;
       this.forward(media, [CallEvent.LocalChanged]);
-      this.opening = media.open(this.start);
+      this.opening = media.open({ ...this.start, ...(preferences ? { preferred: preferences.devices } : {}) });
     }
     await this.opening;
     const resume = this.resuming;
@@ -113,6 +123,11 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     void this.app.joinRoom(remembered.roomId).then((ok) => {
       if (!ok) this.resuming = null;
     });
+  }
+
+  private setStartToggles(start: { startMuted: boolean; startCameraOff: boolean }): void {
+    this.start = start;
+    this.emit(CallEvent.StartTogglesChanged, this.start);
   }
 
   setStartMuted(value: boolean): void {
@@ -232,6 +247,11 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     if (track && !(kind === 'videoinput' && media.flags.screen)) {
       await this.session?.replaceTrack(track.kind as 'audio' | 'video', track);
     }
+    // The choice is kept for the next calls (Settings shows it); the label finds the device again if its id changes.
+    if (media.view.selected[kind] === deviceId) {
+      const label = media.view.devices.find((d) => d.kind === kind && d.deviceId === deviceId)?.label ?? '';
+      await this.deps.desktop.setPreferences({ devices: { [kind]: { deviceId, label } } }).catch(() => undefined);
+    }
   }
 
   private prejoinPolicy(policy: NetworkPolicy): void {
@@ -245,7 +265,8 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     try {
       await this.deps.desktop.setNetworkPolicy(policy);
     } catch (err) {
-      if (!(err instanceof DesktopError)) throw err;
+      // Not kept (main unreachable): this call still takes it. Fixed by the organisation: not even this call.
+      if (!(err instanceof DesktopError) || err.code === 'forbidden') throw err;
     }
     this.prejoinPolicy(policy);
   }

@@ -1,15 +1,19 @@
 import { NetworkPrivacySetting } from '../components/NetworkPrivacySetting.js';
 import { ScreenLayout } from '../components/ScreenLayout.js';
+import { SetByOrganisation } from '../components/settings/SetByOrganisation.js';
 import { UpdateSettings } from '../components/UpdateSettings.js';
 import {
   selectAppInfo,
   selectBusy,
   selectKnownServers,
+  selectManaged,
   selectServerOrigin,
   selectTokenStorage,
   selectTokenStorageNote,
   useAppStore,
 } from '../store/index.js';
+import { SettingsCalls } from './SettingsCalls.js';
+import { SettingsNetwork } from './SettingsNetwork.js';
 
 export function SettingsScreen() {
   const server = useAppStore(selectServerOrigin);
@@ -18,6 +22,7 @@ export function SettingsScreen() {
   const tokenStorageNote = useAppStore(selectTokenStorageNote);
   const appInfo = useAppStore(selectAppInfo);
   const forgetting = useAppStore(selectBusy).forgetting;
+  const serverLocked = useAppStore(selectManaged).server;
   const forgetServer = useAppStore((s) => s.forgetServer);
   const navigate = useAppStore((s) => s.navigate);
 
@@ -33,6 +38,7 @@ export function SettingsScreen() {
       <section className="card" aria-labelledby="settings-server">
         <h2 id="settings-server">Server</h2>
         <p>{server != null ? <span className="mono">{server}</span> : 'Not connected to a server.'}</p>
+        {serverLocked && <SetByOrganisation />}
       </section>
 
       <section className="card" aria-labelledby="settings-known">
@@ -49,7 +55,12 @@ export function SettingsScreen() {
                     {origin}
                   </span>
                   {origin === server && <span className="muted"> (current)</span>}
-                  <button type="button" aria-describedby={`known-server-${i}`} disabled={forgetting} onClick={() => void forgetServer(origin)}>
+                  <button
+                    type="button"
+                    aria-describedby={`known-server-${i}`}
+                    disabled={forgetting || (serverLocked && origin === server)}
+                    onClick={() => void forgetServer(origin)}
+                  >
                     Forget
                   </button>
                 </li>
@@ -59,8 +70,14 @@ export function SettingsScreen() {
         )}
       </section>
 
+      <SettingsCalls />
+
+      <SettingsNetwork />
+
       <NetworkPrivacySetting />
+
       <UpdateSettings />
+
       <section className="card" aria-labelledby="settings-storage">
         <h2 id="settings-storage">Sign-in storage</h2>
         {tokenStorage === 'keystore' && (

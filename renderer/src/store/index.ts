@@ -7,6 +7,7 @@ import { createCallSlice, initialCallState } from './callSlice.js';
 import { createNetworkCheckSlice, initialNetworkCheckState } from './networkCheckSlice.js';
 import { createRoomSlice, initialRoomState } from './roomSlice.js';
 import { createSessionSlice, initialSessionState } from './sessionSlice.js';
+import { createSettingsSlice, initialSettingsState } from './settingsSlice.js';
 import type { AppState, SliceCreator, StoreDeps } from './types.js';
 import { createUiSlice, initialUiState } from './uiSlice.js';
 
@@ -30,7 +31,8 @@ function appState(desktop: DesktopClient, options: AppStoreOptions = {}): SliceC
   const room = createRoomSlice(deps);
   const call = createCallSlice();
   const networkCheck = createNetworkCheckSlice();
-  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a), ...call(...a), ...networkCheck(...a) });
+  const settings = createSettingsSlice(deps);
+  return (...a) => ({ ...session(...a), ...ui(...a), ...room(...a), ...call(...a), ...networkCheck(...a), ...settings(...a) });
 }
 
 /** A store talking to the given bridge: what tests use, with a fake one. */
@@ -56,6 +58,7 @@ export function resetAppStore(): void {
     room: initialRoomState,
     call: initialCallState,
     networkCheck: initialNetworkCheckState,
+    settings: initialSettingsState,
   });
 }
 
@@ -65,4 +68,5 @@ export * from './callSlice.js';
 export * from './networkCheckSlice.js';
 export * from './roomSlice.js';
 export * from './sessionSlice.js';
+export * from './settingsSlice.js';
 export * from './uiSlice.js';

@@ -5,10 +5,11 @@ import type { CallSlice } from './callSlice.js';
 import type { NetworkCheckSlice } from './networkCheckSlice.js';
 import type { RoomSlice } from './roomSlice.js';
 import type { SessionSlice } from './sessionSlice.js';
+import type { SettingsSlice } from './settingsSlice.js';
 import type { UiSlice } from './uiSlice.js';
 
 /** The whole store: each slice's data lives under its own key, actions sit at the top level. */
-export type AppState = SessionSlice & UiSlice & RoomSlice & CallSlice & NetworkCheckSlice;
+export type AppState = SessionSlice & UiSlice & RoomSlice & CallSlice & NetworkCheckSlice & SettingsSlice;
 
 /** A slice sees (and may call into) the whole store. */
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;

@@ -12,12 +12,14 @@ export function CallBanners() {
   const notice = useAppStore(selectCallNotice);
   const failure = useAppStore(selectCallFailure);
   const signaling = useAppStore(selectSignalingState);
+  const deviceNotice = useAppStore((s) => s.call.local.deviceNotice ?? null);
   const progress =
     phase === 'failed' ? null : signaling === ConnectionState.Reconnecting ? SIGNALING_RECONNECTING : phase === 'connecting' ? CALL_CONNECTING : null;
   return (
     <div className="call-banners">
       <div role="status" className="call-live">
         {notice != null && <p className="notice notice-info">{notice}</p>}
+        {deviceNotice != null && <p className="notice notice-info">{deviceNotice}</p>}
       </div>
       <div role="status" className="call-live">
         {progress != null && <p className="notice notice-progress">{progress}</p>}

@@ -1,7 +1,8 @@
 import { useId, useState } from 'react';
 import { callController } from '../../controllers/index.js';
 import { NETWORK_POLICIES, NETWORK_POLICY_LABELS, type NetworkPolicy } from '../../call/networkPolicy.js';
-import { selectCallPolicy, useAppStore } from '../../store/index.js';
+import { selectCallPolicy, selectManaged, useAppStore } from '../../store/index.js';
+import { SetByOrganisation } from '../settings/SetByOrganisation.js';
 import { run } from './actions.js';
 import { POLICY_EXPLANATIONS, RESTRICTIVE_NOTE } from './callText.js';
 
@@ -14,6 +15,7 @@ export function NetworkPolicyField() {
   const id = useId();
   const policy = useAppStore(selectCallPolicy);
   const restrictive = useAppStore((s) => s.session.desktop?.restrictiveNetwork === true);
+  const locked = useAppStore(selectManaged).networkPolicy;
   const [forgetting, setForgetting] = useState(false);
 
   function forget() {
@@ -32,7 +34,8 @@ export function NetworkPolicyField() {
       <select
         id={`${id}-policy`}
         value={policy}
-        aria-describedby={`${id}-explain`}
+        disabled={locked}
+        aria-describedby={`${id}-explain${locked ? ` ${id}-managed` : ''}`}
         onChange={(e) => {
           if (isPolicy(e.target.value)) run(callController().setPolicy(e.target.value), 'Changing the network setting');
         }}
@@ -43,6 +46,7 @@ export function NetworkPolicyField() {
           </option>
         ))}
       </select>
+      {locked && <SetByOrganisation id={`${id}-managed`} />}
       <p id={`${id}-explain`} className="hint">
         {POLICY_EXPLANATIONS[policy]}
       </p>
