@@ -1,5 +1,6 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
+import { meshSecurityCode, sameCode, type SecurityCode } from './e2ee/securityCode.js';
 import { CallEvent, newPeerView, type CallSessionEvents, type PeerView } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
 import { whatWasTried } from './linkFailureText.js';
@@ -236,6 +237,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         },
         // Kept visible for developers; the link recovers through ICE restarts and timers.
         onError: (err, during) => console.warn(`peer ${peerId}: ${during} failed: ${err.message}`),
+        onFingerprints: (local, remote) => void meshSecurityCode(local, remote).then((code) => this.showSecurityCode(peerId, entry, code)),
       },
     });
     this.links.set(peerId, entry);
@@ -243,6 +245,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.armConnectTimer(peerId, entry);
     this.upsert(peerId, { link: 'new' });
     return entry;
+  }
+
+  private showSecurityCode(peerId: string, entry: LinkEntry, code: SecurityCode): void {
+    const before = this.views.get(peerId)?.securityCode ?? null;
+    if (this.ended || this.links.get(peerId) !== entry || sameCode(before, code)) return;
+    this.upsert(peerId, { securityCode: { ...code, changed: before != null } });
   }
 
   /** The prepared offer, for the first link we offer on (it was made with this session's policy). */

@@ -1,5 +1,6 @@
 import { useAppStore, type PeerView } from '../../store/index.js';
 import { linkText, pathTitle } from './callText.js';
+import { SecurityCodeBadge } from './SecurityCodeBadge.js';
 import { TileFrame } from './TileFrame.js';
 
 function PeerBadges({ peer }: { peer: PeerView }) {
@@ -24,6 +25,7 @@ function PeerBadges({ peer }: { peer: PeerView }) {
           {peer.encryption}
         </span>
       )}
+      <SecurityCodeBadge peer={peer} />
     </>
   );
 }
