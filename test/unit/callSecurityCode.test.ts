@@ -1,16 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { DesktopApi } from '../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo } from '../../shared/protocol/index.js';
 import { CallSession, type MediaSource } from '../../renderer/src/call/CallSession.js';
 import { meshSecurityCode } from '../../renderer/src/call/e2ee/securityCode.js';
-import type { CallControllerEvents } from '../../renderer/src/call/events.js';
+import { CallEvent, type PeerView } from '../../renderer/src/call/events.js';
 import type { SignalClient } from '../../renderer/src/call/SignalClient.js';
 import { SignalEvent } from '../../renderer/src/call/signalTypes.js';
-import type { TypedEmitter } from '../../renderer/src/call/TypedEmitter.js';
-import { bindCall, createAppStore } from '../../renderer/src/store/index.js';
 import { FakePc, FakeSignal } from '../support/fakeCall.js';
 
-// The mesh security code, from the peer link's fingerprints to the peer's view in the store.
+// The mesh security code, from the peer link's fingerprints to the peer's view the session reports.
 
 const ICE: IceServer[] = [{ urls: 'stun:turn.example.com:3478' }];
 const ME: PeerInfo = { peerId: 'aaaa-me', name: 'Alice' };
@@ -20,8 +17,9 @@ const withFingerprint = (sdp: string | undefined, byte: string) => `${sdp ?? ''}
 const offerFrom = (session: string, byte: string) => ({ kind: 'description' as const, description: { type: 'offer' as const, sdp: withFingerprint(`v=0\r\no=- ${session} 1 IN IP4 127.0.0.1\r\n`, byte) } });
 
 let signal: FakeSignal;
-let store: ReturnType<typeof createAppStore>;
 let session: CallSession;
+/** Bob's view as the session last reported it. */
+let bob: PeerView | undefined;
 
 /** Connects the newest fake connection, with our own fingerprint in its local description. */
 async function connect(ownByte: string): Promise<FakePc> {
@@ -29,26 +27,20 @@ async function connect(ownByte: string): Promise<FakePc> {
   const pc = FakePc.all.at(-1)!;
   pc.localDescription = { ...pc.localDescription!, sdp: withFingerprint(pc.localDescription!.sdp, ownByte) };
   pc.become('connected');
-  await vi.waitFor(() => expect(store.getState().call.peers[BOB.peerId]?.securityCode).not.toBeNull());
+  await vi.waitFor(() => expect(bob?.securityCode).not.toBeNull());
   return pc;
 }
 
-const bobView = () => store.getState().call.peers[BOB.peerId]!;
+const bobView = () => bob!;
 
 beforeEach(async () => {
   vi.useFakeTimers();
-  FakePc.all = [];
-  signal = new FakeSignal();
-  store = createAppStore({} as DesktopApi);
-  session = new CallSession({
-    signal: signal as unknown as SignalClient,
-    media: { tracks: () => [], stream: {}, flags: { audio: true, video: true, screen: false } } as unknown as MediaSource,
-    RTCPeerConnection: FakePc as unknown as typeof RTCPeerConnection,
-    policy: 'auto',
-    rememberNetwork: () => undefined,
-    statsIntervalMs: 3_600_000,
+  [FakePc.all, signal, bob] = [[], new FakeSignal(), undefined];
+  const media = { tracks: () => [], stream: {}, flags: { audio: true, video: true, screen: false } } as unknown as MediaSource;
+  session = new CallSession({ signal: signal as unknown as SignalClient, media, RTCPeerConnection: FakePc as unknown as typeof RTCPeerConnection, policy: 'auto', rememberNetwork: () => undefined });
+  session.on(CallEvent.PeerUpdated, (view) => {
+    if (view.peerId === BOB.peerId) bob = view;
   });
-  bindCall(store, session as unknown as TypedEmitter<CallControllerEvents>);
   await session.start();
   signal.emit(SignalEvent.Welcome, { room: 'r', self: ME, peers: [], roomSizeLimit: 8, iceServers: ICE, iceServersExpireAt: '2030-01-01T00:00:00Z', reconnected: false, previousSelfId: null });
   signal.emit(SignalEvent.PeerJoined, BOB);
