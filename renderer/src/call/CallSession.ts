@@ -1,5 +1,6 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
+import { E2eeCall, isE2eeSignal } from './e2ee/E2eeCall.js';
 import { meshSecurityCode, sameCode, type SecurityCode } from './e2ee/securityCode.js';
 import { CallEvent, newPeerView, type CallSessionEvents, type PeerView } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
@@ -47,6 +48,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private prepared: PreparedOffer | null = null;
   /** Statistics, selected pairs and the timeline, for the stats panel and diagnostics. */
   readonly stats: CallStats;
+  /** Frame encryption on every connection, when asked for and the browser can. */
+  private readonly e2ee: E2eeCall | null;
 
   constructor(private readonly deps: CallSessionDeps) {
     super();
@@ -57,6 +60,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         if (!this.ended && this.views.has(peerId)) this.upsert(peerId, patch);
       },
     });
+    this.e2ee = deps.e2ee ? E2eeCall.create(deps.e2ee, (peerId, ok) => this.views.has(peerId) && this.upsert(peerId, { decryptable: ok })) : null;
   }
 
   /** The ICE server URLs offered (no credentials), for diagnostics. */
@@ -104,7 +108,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const { signal, media } = this.deps;
     const result = rtcConfigurationFor(this.deps.policy, signal.iceServers);
     if (!result.ok || signal.iceServers.length === 0) return;
-    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
+    this.prepared = new PreparedOffer({ config: this.e2ee?.configure(result.config) ?? result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
   }
 
   private dropPrepared(): void {
@@ -133,11 +137,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       this.fail(result.error);
       return null;
     }
-    return result.config;
+    return this.e2ee?.configure(result.config) ?? result.config;
   }
 
   private onWelcome(w: WelcomeEvent): void {
     this.selfId = w.self.peerId;
+    this.e2ee?.start(w.self.peerId, (to, data) => this.deps.signal.sendSignal(to, data));
     this.iceServers = w.iceServers;
     this.emit(CallEvent.Joined, { selfId: w.self.peerId });
     // A failure said before stays on show until a connection proves it wrong (onLinkState).
@@ -160,6 +165,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   private onPeerJoined(peer: PeerInfo, initiator = false): void {
+    // Present when we joined (we initiate to them), or joined after us: keys are ratcheted for those.
+    if (initiator) this.e2ee?.peerPresent(peer.peerId);
+    else this.e2ee?.peerJoined(peer.peerId);
     const entry = this.links.get(peer.peerId);
     this.upsert(peer.peerId, { name: peer.name, away: false });
     if (entry) {
@@ -190,6 +198,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private removePeer(peerId: string): void {
     const entry = this.links.get(peerId);
     if (entry) this.dropLink(peerId, entry);
+    this.e2ee?.peerLeft(peerId);
     if (this.views.delete(peerId)) this.emit(CallEvent.PeerRemoved, { peerId });
   }
 
@@ -241,6 +250,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       },
     });
     this.links.set(peerId, entry);
+    this.e2ee?.attach(peerId, entry.link.pc);
     this.stats.track(peerId, entry.link.pc);
     this.armConnectTimer(peerId, entry);
     this.upsert(peerId, { link: 'new' });
@@ -356,6 +366,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   private async onSignal(from: string, data: SignalData): Promise<void> {
+    if (isE2eeSignal(data)) return this.e2ee?.handle(from, data);
     if (data.kind === 'media-state') {
       this.upsert(from, { media: { audio: data.audio, video: data.video, screen: data.screen } });
       return;
@@ -411,6 +422,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.stats.dispose();
     this.detector?.dispose();
     this.dropPrepared();
+    this.e2ee?.close();
     for (const off of this.unsubscribe.splice(0)) off();
     // Every link has a view (createLink makes one): removing the views takes the links too.
     for (const peerId of [...this.views.keys()]) this.removePeer(peerId);

@@ -47,11 +47,13 @@ export interface PeerView {
    * differs from the one shown before for this person (they came back on a new connection).
    */
   securityCode: (SecurityCode & { changed: boolean }) | null;
+  /** With frame encryption: whether this peer's frames open here (null: not known yet, or not encrypted). */
+  decryptable: boolean | null;
 }
 
 /** A peer as first heard of: no connection yet, and assumed to send both until it says otherwise. */
 export function newPeerView(peerId: string, name = 'Someone'): PeerView {
-  return { peerId, name, link: 'waiting', path: null, encryption: null, media: { audio: true, video: true, screen: false }, speaking: false, stream: null, away: false, quality: null, stats: null, securityCode: null };
+  return { peerId, name, link: 'waiting', path: null, encryption: null, media: { audio: true, video: true, screen: false }, speaking: false, stream: null, away: false, quality: null, stats: null, securityCode: null, decryptable: null };
 }
 
 export interface DeviceOption {
