@@ -83,6 +83,12 @@ async function join(id: string): Promise<Member> {
   return m;
 }
 
+/** A fresh room, three members joining one after another. */
+async function roomOf(a: string, b: string, c: string): Promise<[Member, Member, Member]> {
+  reset();
+  return [await join(a), await join(b), await join(c)];
+}
+
 async function leave(id: string): Promise<void> {
   room.get(id)!.keys.close();
   room.delete(id);
@@ -128,10 +134,7 @@ describe('key agreement', () => {
   });
 
   it('someone who leaves: new keys are announced, used after the delay, and the leaver cannot read them', async () => {
-    reset();
-    const alice = await join('alice');
-    const bob = await join('bob');
-    const carol = await join('carol');
+    const [alice, bob, carol] = await roomOf('alice', 'bob', 'carol');
     const keyIdBefore = alice.keys.sendKeyId;
     await leave('carol');
     // Announced, not yet used: frames in flight still open for everyone.
@@ -148,10 +151,7 @@ describe('key agreement', () => {
   });
 
   it('a join while a rotation is pending switches to the new key first, then ratchets it', async () => {
-    reset();
-    const alice = await join('alice');
-    const bob = await join('bob');
-    await join('carol');
+    const [alice, bob] = await roomOf('alice', 'bob', 'carol');
     await leave('carol');
     const dave = await join('dave');
     expect(await reads(alice, dave)).toBe(true);
