@@ -173,6 +173,29 @@ describe('key agreement', () => {
     expect(alice.errors.some((e) => /could not be opened/.test(e))).toBe(true);
   });
 
+  it('a key that comes right behind its sender’s identity waits for it', async () => {
+    reset();
+    const alice = await member('alice');
+    const bob = await member('bob');
+    // Bob's messages to Alice, captured instead of delivered.
+    const toAlice: E2eeSignal[] = [];
+    tamper = (from, to, data) => {
+      if (from === 'bob' && to === 'alice') toAlice.push(data);
+      return data;
+    };
+    room.set('bob', bob);
+    bob.keys.peerPresent('alice');
+    await bob.keys.handle('alice', { kind: 'e2ee-identity', publicKey: alice.keys.publicKey });
+    await settle();
+    expect(toAlice.map((d) => d.kind)).toEqual(['e2ee-identity', 'e2ee-key']);
+    room.set('alice', alice);
+    // Both handed over at once, as two frames read from the socket back to back.
+    await Promise.all(toAlice.map((d) => alice.keys.handle('bob', d)));
+    await settle();
+    expect(alice.errors).toEqual([]);
+    expect(await reads(bob, alice)).toBe(true);
+  });
+
   it('refuses a malformed identity, and a key without an identity', async () => {
     reset();
     const alice = await join('alice');

@@ -47,6 +47,8 @@ export class KeyAgreement {
   private pending: { key: MediaKey; timer: unknown } | null = null;
   /** Key changes and sends, one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
+  /** Members' messages, one at a time, in the order they came (apply never rejects). */
+  private incoming: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(private readonly opts: KeyAgreementOptions, readonly identity: Identity) {
@@ -111,7 +113,13 @@ export class KeyAgreement {
     this.opts.onSendKey(this.current.keyId, this.current.base);
   }
 
-  async handle(from: string, data: E2eeSignal): Promise<void> {
+  /** Applies a member's message after the ones before it: a key must not overtake its sender's identity. */
+  handle(from: string, data: E2eeSignal): Promise<void> {
+    this.incoming = this.incoming.then(() => (this.closed ? undefined : this.apply(from, data)));
+    return this.incoming;
+  }
+
+  private async apply(from: string, data: E2eeSignal): Promise<void> {
     if (data.kind === 'e2ee-identity') return this.onIdentity(from, data.publicKey);
     const member = this.members.get(from);
     if (!member) return this.opts.onError?.(from, 'a media key came before its sender’s identity');
