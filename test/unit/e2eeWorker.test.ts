@@ -83,7 +83,7 @@ describe('frame worker', () => {
       expect(scope.reports).toEqual([]);
       now += 1000;
       await through({ operation: 'decrypt', kind: 'audio', participant: 'bob' }, [{ data: sealed[0]!.data.slice(0) }]);
-      expect(scope.reports).toEqual([{ type: 'decrypt-status', participant: 'bob', ok: false }]);
+      expect(scope.reports).toEqual([{ type: 'decrypt-status', participant: 'bob', ok: false, reason: 'no-key' }]);
     } finally {
       clock.mockRestore();
     }

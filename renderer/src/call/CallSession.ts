@@ -107,8 +107,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private prepareOffer(): void {
     const { signal, media } = this.deps;
     const result = rtcConfigurationFor(this.deps.policy, signal.iceServers);
-    if (!result.ok || signal.iceServers.length === 0) return;
-    this.prepared = new PreparedOffer({ config: this.e2ee?.configure(result.config) ?? result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
+    // Frame transforms go on before a connection first negotiates, and that needs the peer: no offer ahead.
+    if (!result.ok || signal.iceServers.length === 0 || this.e2ee) return;
+    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
   }
 
   private dropPrepared(): void {

@@ -24,7 +24,12 @@ export class E2eeCall {
   /** Null where this browser has no encoded transforms (the call then goes on with DTLS-SRTP only). */
   static create(options: FrameEncryptionOptions, onStatus: (peerId: string, ok: boolean) => void): E2eeCall | null {
     const api = transformApi();
-    return api ? new E2eeCall(new MediaEncryption(api, options.createWorker ?? createFrameWorker, onStatus), options) : null;
+    if (!api) return null;
+    const media = new MediaEncryption(api, options.createWorker ?? createFrameWorker, ({ participant, ok, reason }) => {
+      if (!ok) console.warn(`end-to-end encryption: frames from peer ${participant} do not open (${reason === 'no-key' ? 'no key for them' : reason === 'rejected' ? 'wrong key or altered frames' : 'not encrypted frames'})`);
+      onStatus(participant, ok);
+    });
+    return new E2eeCall(media, options);
   }
 
   private constructor(media: MediaEncryption, private readonly options: FrameEncryptionOptions) {

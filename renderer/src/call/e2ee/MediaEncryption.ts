@@ -34,11 +34,11 @@ export class MediaEncryption {
   constructor(
     private readonly api: TransformApi,
     createWorker: () => Worker,
-    onStatus: (participant: string, ok: boolean) => void,
+    onStatus: (report: Extract<WorkerReport, { type: 'decrypt-status' }>) => void,
   ) {
     this.worker = createWorker();
     this.worker.onmessage = ({ data }: MessageEvent<WorkerReport>) => {
-      if (data.type === 'decrypt-status') onStatus(data.participant, data.ok);
+      if (data.type === 'decrypt-status') onStatus(data);
     };
   }
 

@@ -36,7 +36,7 @@ function inOrder(step: () => Promise<void> | void): void {
   keys = keys.then(step).catch(() => undefined);
 }
 
-function note(participant: string, ok: boolean): void {
+function note(participant: string, ok: boolean, reason?: 'malformed' | 'no-key' | 'rejected'): void {
   const h = health.get(participant) ?? { failingSince: null, reported: null };
   health.set(participant, h);
   const now = performance.now();
@@ -44,7 +44,7 @@ function note(participant: string, ok: boolean): void {
   const state = ok ? true : now - h.failingSince! >= FAILING_AFTER_MS ? false : h.reported;
   if (state !== h.reported && state !== null) {
     h.reported = state;
-    scope.postMessage({ type: 'decrypt-status', participant, ok: state });
+    scope.postMessage(state ? { type: 'decrypt-status', participant, ok: true } : { type: 'decrypt-status', participant, ok: false, reason: reason! });
   }
 }
 
@@ -62,7 +62,7 @@ function transformFor(job: TransformJob): TransformStream<EncodedFrame, EncodedF
         return controller.enqueue(frame);
       }
       const opened = await decryptor.decrypt(job.participant, data);
-      note(job.participant, opened.ok);
+      note(job.participant, opened.ok, opened.ok ? undefined : opened.reason);
       // A frame that does not open is dropped: the decoder never sees garbage, the tile says why.
       if (!opened.ok) return;
       frame.data = opened.data.buffer;

@@ -13,8 +13,8 @@ export type WorkerCommand =
   | { type: 'stream'; job: TransformJob; readable: ReadableStream; writable: WritableStream };
 
 export type WorkerReport =
-  /** Whether a participant's frames open, sent when that changes. */
-  { type: 'decrypt-status'; participant: string; ok: boolean };
+  /** Whether a participant's frames open, sent when that changes; why not, when they do not. */
+  { type: 'decrypt-status'; participant: string; ok: boolean; reason?: 'malformed' | 'no-key' | 'rejected' };
 
 /**
  * A participant is reported undecryptable after this long with frames and none opening: a few frames
