@@ -56,14 +56,17 @@ export function installCallLifecycle(): void {
 
 /**
  * Frame encryption is for calls through a forwarding server; between two peers DTLS-SRTP already runs
- * end to end, so mesh calls use it only when `localStorage['zr.frameEncryption']` is `on` (to try it).
+ * end to end, so mesh calls use it only when `localStorage['zr.frameEncryption']` is `on` (to try it),
+ * or `encoded-streams` (the same with Chromium's older API, as browsers without the standard one use).
  */
 function frameEncryption(): FrameEncryptionOptions | null {
+  let setting: string | null;
   try {
-    return window.localStorage.getItem('zr.frameEncryption') === 'on' ? {} : null;
+    setting = window.localStorage.getItem('zr.frameEncryption');
   } catch {
     return null;
   }
+  return setting === 'on' ? {} : setting === 'encoded-streams' ? { api: 'encoded-streams' } : null;
 }
 
 function storageOrNull(): Storage | null {

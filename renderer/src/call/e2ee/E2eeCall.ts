@@ -1,10 +1,12 @@
 import type { SignalData } from '../../../../shared/protocol/index.js';
 import { KeyAgreement, type E2eeSignal } from './KeyAgreement.js';
-import { createFrameWorker, MediaEncryption, transformApi } from './MediaEncryption.js';
+import { createFrameWorker, MediaEncryption, transformApi, type TransformApi } from './MediaEncryption.js';
 
 /** Frame encryption for a session: whether it is on, and how its worker is made (tests and the app differ). */
 export interface FrameEncryptionOptions {
   createWorker?: () => Worker;
+  /** The encoded-transform API to use; by default the standard one where it exists. */
+  api?: TransformApi;
   /** After someone leaves, how long the new key is announced before frames use it. */
   rotationDelayMs?: number;
 }
@@ -23,7 +25,7 @@ export class E2eeCall {
 
   /** Null where this browser has no encoded transforms (the call then goes on with DTLS-SRTP only). */
   static create(options: FrameEncryptionOptions, onStatus: (peerId: string, ok: boolean) => void): E2eeCall | null {
-    const api = transformApi();
+    const api = options.api ?? transformApi();
     if (!api) return null;
     const media = new MediaEncryption(api, options.createWorker ?? createFrameWorker, ({ participant, ok, reason }) => {
       if (!ok) console.warn(`end-to-end encryption: frames from peer ${participant} do not open (${reason === 'no-key' ? 'no key for them' : reason === 'rejected' ? 'wrong key or altered frames' : 'not encrypted frames'})`);
