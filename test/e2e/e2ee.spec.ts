@@ -40,3 +40,87 @@ test('two in a call see the same security code, derived from both DTLS fingerpri
   expect(other.emoji.join('')).not.toBe(expected.emoji.join(''));
   await expect(alice.tile('Bob Berger').getByTestId('security-code-changed')).toHaveCount(0);
 });
+
+/** Alice and Bob signed in with frame encryption on; `beforeSignIn` may route Alice's page first. */
+async function encryptedCall(beforeSignIn: (alice: Participant) => Promise<void> = async () => undefined, setting = 'on') {
+  const [alice, bob] = [await suite.signedOut(0), await suite.signedOut(1)];
+  for (const [name, p] of [['alice', alice], ['bob', bob]] as const) {
+    p.page.on('console', (m) => m.type() === 'warning' && pageWarnings.push(`${name}: ${m.text()}`));
+  }
+  await beforeSignIn(alice);
+  for (const p of [alice, bob]) await p.page.evaluate((value) => localStorage.setItem('zr.frameEncryption', value), setting);
+  await alice.signIn(suite.stack(), 'alice');
+  await bob.signIn(suite.stack(), 'bob');
+  const link = await alice.createRoom();
+  await bob.openLink(link);
+  await alice.joinCall();
+  await bob.joinCall();
+  return { alice, bob };
+}
+
+/** What the pages warned about (end-to-end encryption problems among them), for a failure's message. */
+const pageWarnings: string[] = [];
+
+/** Runs a test body; a failure carries the pages' warnings. */
+async function withWarnings(body: () => Promise<void>): Promise<void> {
+  pageWarnings.length = 0;
+  try {
+    await body();
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- page warnings ---\n${pageWarnings.join('\n')}`, { cause: err });
+  }
+}
+
+/**
+ * Whether every sender and receiver of the open connections has the frame transform: a script
+ * transform, or (the older API) encoded streams taken, which leaves no trace but the configuration.
+ */
+function transformed(p: Participant, api: 'RTCRtpScriptTransform' | 'createEncodedStreams'): Promise<boolean> {
+  return p.page.evaluate((api) => {
+    const pcs = (window.__zrPcs ?? []).filter((pc) => pc.connectionState === 'connected');
+    const ok = (pc: RTCPeerConnection) =>
+      api === 'RTCRtpScriptTransform'
+        ? pc.getTransceivers().every((t) => t.sender.transform != null && t.receiver.transform != null)
+        : (pc.getConfiguration() as { encodedInsertableStreams?: boolean }).encodedInsertableStreams === true;
+    return pcs.length > 0 && pcs.every(ok);
+  }, api);
+}
+
+for (const [api, setting] of [['RTCRtpScriptTransform', 'on'], ['createEncodedStreams', 'encoded-streams']] as const) {
+  test(`frame encryption on both sides (${api}): the worker loads under the CSP and video decodes through it`, () => withWarnings(async () => {
+    const { alice, bob } = await encryptedCall(undefined, setting);
+    await expect.poll(() => transformed(alice, api)).toBe(true);
+    await expect.poll(() => transformed(bob, api)).toBe(true);
+    await alice.expectMediaFlowing(1);
+    await bob.expectMediaFlowing(1);
+    const before = await alice.media();
+    await expect.poll(async () => (await alice.media()).framesDecoded, { timeout: 10_000 }).toBeGreaterThan(before.framesDecoded + 30);
+    await expect(alice.tile('Bob Berger').getByTestId('undecryptable')).toHaveCount(0);
+    await expect(bob.tile('Alice Anders').getByTestId('undecryptable')).toHaveCount(0);
+  }));
+}
+
+test('a receiver whose key was spoiled on the way sees a tile that says so, not a frozen picture', () => withWarnings(async () => {
+  const { alice, bob } = await encryptedCall(async (alice) => {
+    // A test-only relay in the middle: media keys sent to Alice arrive damaged.
+    await alice.page.routeWebSocket(/.*/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        const text = typeof m === 'string' ? m : m.toString('utf8');
+        const msg = JSON.parse(text) as { type: string; data?: { kind: string; sealed?: string } };
+        if (msg.type === 'signal' && msg.data?.kind === 'e2ee-key') msg.data.sealed = `${msg.data.sealed![0] === 'A' ? 'B' : 'A'}${msg.data.sealed!.slice(1)}`;
+        ws.send(JSON.stringify(msg));
+      });
+    });
+    await alice.page.reload();
+  });
+  const bobOnAlice = alice.tile('Bob Berger');
+  await expect(bobOnAlice.getByTestId('undecryptable')).toHaveText("Can't decrypt Bob Berger's audio and video", { timeout: 15_000 });
+  // The avatar covers the video element; Bob's frames reach Alice's worker and are refused there.
+  await expect(bobOnAlice.locator('video')).toHaveAttribute('aria-hidden', 'true');
+  expect((await alice.media()).videoBytes).toBeGreaterThan(0);
+  // Alice's own keys reached Bob intact: he sees and hears her.
+  await bob.expectMediaFlowing(1);
+  await expect(bob.tile('Alice Anders').getByTestId('undecryptable')).toHaveCount(0);
+}));
