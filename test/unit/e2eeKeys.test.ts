@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from '../../renderer/src/call/e2ee/bytes.js';
 import { FrameDecryptor, FrameEncryptor } from '../../renderer/src/call/e2ee/frameCrypto.js';
 import { KeyAgreement, type E2eeSignal } from '../../renderer/src/call/e2ee/KeyAgreement.js';
+import { groupSecurityCode, sameCode } from '../../renderer/src/call/e2ee/securityCode.js';
 import { SignalData } from '../../shared/protocol/signal.js';
 import { FakeClock } from '../support/fakeClock.js';
 
@@ -117,6 +118,10 @@ describe('key agreement', () => {
     expect([...alice.keys.identities().keys()].sort()).toEqual(['alice', 'bob', 'carol']);
     expect(alice.keys.identities().get('bob')).toBe(bob.keys.publicKey);
     expect(alice.errors).toEqual([]);
+    // The SFU form of the security code: every member derives the same one from the keys they hold.
+    const codes = await Promise.all([alice, bob, carol].map((m) => groupSecurityCode([...m.keys.identities().values()])));
+    expect(codes[1]).toEqual(codes[0]);
+    expect(codes[2]).toEqual(codes[0]);
   });
 
   it('someone who joins gets keys ratcheted forward: they cannot read frames from before', async () => {
@@ -170,6 +175,9 @@ describe('key agreement', () => {
     const bob = await join('bob');
     expect(alice.keys.identities().get('bob')).not.toBe(bob.keys.publicKey);
     expect(await reads(bob, alice)).toBe(false);
+    // Alice and Bob read their room's security code out loud: they differ.
+    const [aliceCode, bobCode] = await Promise.all([alice, bob].map((m) => groupSecurityCode([...m.keys.identities().values()])));
+    expect(sameCode(aliceCode!, bobCode!)).toBe(false);
     expect(alice.errors.some((e) => /could not be opened/.test(e))).toBe(true);
   });
 
