@@ -28,6 +28,8 @@ export function buildCsp({ connectSrc }: { connectSrc: readonly string[] }): str
   return [
     "default-src 'none'",
     "script-src 'self'",
+    // The frame-encryption worker: the app's own file, never a blob: or data: URL.
+    "worker-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob: mediastream:",

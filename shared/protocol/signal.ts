@@ -28,6 +28,10 @@ const Candidate = z.object({
   usernameFragment: z.string().max(256).nullable().optional(),
 });
 
+/** Unpadded base64url of a length in characters. */
+const base64Url = (min: number, max: number) =>
+  z.string().min(min).max(max).regex(/^[A-Za-z0-9_-]*$/, 'not base64url');
+
 /** What one peer sends another through the server; the server never reads it beyond its shape. */
 export const SignalData = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('description'), description: SessionDescription }),
@@ -40,6 +44,15 @@ export const SignalData = z.discriminatedUnion('kind', [
     audio: z.boolean(),
     video: z.boolean(),
     screen: z.boolean(),
+  }),
+  // End-to-end media encryption: the sender's identity public key for this call (raw P-256 point).
+  z.object({ kind: z.literal('e2ee-identity'), publicKey: base64Url(87, 87) }),
+  // The sender's media key, sealed for this one receiver (ECDH -> HKDF -> AES-GCM).
+  z.object({
+    kind: z.literal('e2ee-key'),
+    keyId: z.number().int().min(0).max(255),
+    iv: base64Url(16, 16),
+    sealed: base64Url(22, 128),
   }),
 ]);
 export type SignalData = z.infer<typeof SignalData>;

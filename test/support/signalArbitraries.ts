@@ -20,6 +20,8 @@ export const signalDataArb = fc.oneof(
   }),
   fc.constant({ kind: 'restart' }),
   fc.record({ kind: fc.constant('media-state'), audio: fc.boolean(), video: fc.boolean(), screen: fc.boolean() }),
+  fc.record({ kind: fc.constant('e2ee-identity'), publicKey: fc.stringMatching(/^[A-Za-z0-9_-]{87}$/) }),
+  fc.record({ kind: fc.constant('e2ee-key'), keyId: fc.nat(255), iv: fc.stringMatching(/^[A-Za-z0-9_-]{16}$/), sealed: fc.stringMatching(/^[A-Za-z0-9_-]{22,128}$/) }),
 );
 
 /** Messages a client may send, well-formed (a join's token is of course not a real one). */

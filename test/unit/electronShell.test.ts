@@ -63,7 +63,7 @@ describe('main-process modules', () => {
 describe('Content-Security-Policy', () => {
   it('is exactly the strict policy, with the configured servers in connect-src', () => {
     expect(buildCsp({ connectSrc: ['https://calls.example.org', 'wss://calls.example.org', 'https://id.example.org'] })).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+      "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
         "media-src 'self' blob: mediastream:; connect-src 'self' https://calls.example.org wss://calls.example.org https://id.example.org; " +
         "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
     );

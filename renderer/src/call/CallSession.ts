@@ -1,5 +1,7 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
 import type { IceServer, PeerInfo, SignalData } from '../../../shared/protocol/index.js';
+import { E2eeCall, isE2eeSignal } from './e2ee/E2eeCall.js';
+import { meshSecurityCode, sameCode, type SecurityCode } from './e2ee/securityCode.js';
 import { CallEvent, newPeerView, type CallSessionEvents, type PeerView } from './events.js';
 import { LevelMeter } from './LevelMeter.js';
 import { whatWasTried } from './linkFailureText.js';
@@ -46,6 +48,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private prepared: PreparedOffer | null = null;
   /** Statistics, selected pairs and the timeline, for the stats panel and diagnostics. */
   readonly stats: CallStats;
+  /** Frame encryption on every connection, when asked for and the browser can. */
+  private readonly e2ee: E2eeCall | null;
 
   constructor(private readonly deps: CallSessionDeps) {
     super();
@@ -56,6 +60,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         if (!this.ended && this.views.has(peerId)) this.upsert(peerId, patch);
       },
     });
+    this.e2ee = deps.e2ee ? E2eeCall.create(deps.e2ee, (peerId, ok) => this.views.has(peerId) && this.upsert(peerId, { decryptable: ok })) : null;
   }
 
   /** The ICE server URLs offered (no credentials), for diagnostics. */
@@ -102,7 +107,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private prepareOffer(): void {
     const { signal, media } = this.deps;
     const result = rtcConfigurationFor(this.deps.policy, signal.iceServers);
-    if (!result.ok || signal.iceServers.length === 0) return;
+    // Frame transforms go on before a connection first negotiates, and that needs the peer: no offer ahead.
+    if (!result.ok || signal.iceServers.length === 0 || this.e2ee) return;
     this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
   }
 
@@ -132,11 +138,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       this.fail(result.error);
       return null;
     }
-    return result.config;
+    return this.e2ee?.configure(result.config) ?? result.config;
   }
 
   private onWelcome(w: WelcomeEvent): void {
     this.selfId = w.self.peerId;
+    this.e2ee?.start(w.self.peerId, (to, data) => this.deps.signal.sendSignal(to, data));
     this.iceServers = w.iceServers;
     this.emit(CallEvent.Joined, { selfId: w.self.peerId });
     // A failure said before stays on show until a connection proves it wrong (onLinkState).
@@ -159,6 +166,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   private onPeerJoined(peer: PeerInfo, initiator = false): void {
+    // Present when we joined (we initiate to them), or joined after us: keys are ratcheted for those.
+    if (initiator) this.e2ee?.peerPresent(peer.peerId);
+    else this.e2ee?.peerJoined(peer.peerId);
     const entry = this.links.get(peer.peerId);
     this.upsert(peer.peerId, { name: peer.name, away: false });
     if (entry) {
@@ -189,6 +199,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private removePeer(peerId: string): void {
     const entry = this.links.get(peerId);
     if (entry) this.dropLink(peerId, entry);
+    this.e2ee?.peerLeft(peerId);
     if (this.views.delete(peerId)) this.emit(CallEvent.PeerRemoved, { peerId });
   }
 
@@ -236,13 +247,21 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         },
         // Kept visible for developers; the link recovers through ICE restarts and timers.
         onError: (err, during) => console.warn(`peer ${peerId}: ${during} failed: ${err.message}`),
+        onFingerprints: (local, remote) => void meshSecurityCode(local, remote).then((code) => this.showSecurityCode(peerId, entry, code)),
       },
     });
     this.links.set(peerId, entry);
+    this.e2ee?.attach(peerId, entry.link.pc);
     this.stats.track(peerId, entry.link.pc);
     this.armConnectTimer(peerId, entry);
     this.upsert(peerId, { link: 'new' });
     return entry;
+  }
+
+  private showSecurityCode(peerId: string, entry: LinkEntry, code: SecurityCode): void {
+    const before = this.views.get(peerId)?.securityCode ?? null;
+    if (this.ended || this.links.get(peerId) !== entry || sameCode(before, code)) return;
+    this.upsert(peerId, { securityCode: { ...code, changed: before != null } });
   }
 
   /** The prepared offer, for the first link we offer on (it was made with this session's policy). */
@@ -348,6 +367,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   private async onSignal(from: string, data: SignalData): Promise<void> {
+    if (isE2eeSignal(data)) return this.e2ee?.handle(from, data);
     if (data.kind === 'media-state') {
       this.upsert(from, { media: { audio: data.audio, video: data.video, screen: data.screen } });
       return;
@@ -403,6 +423,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.stats.dispose();
     this.detector?.dispose();
     this.dropPrepared();
+    this.e2ee?.close();
     for (const off of this.unsubscribe.splice(0)) off();
     // Every link has a view (createLink makes one): removing the views takes the links too.
     for (const peerId of [...this.views.keys()]) this.removePeer(peerId);

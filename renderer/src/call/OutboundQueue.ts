@@ -8,7 +8,8 @@ export interface QueuedSignal {
 }
 
 // Lower rank is dropped first when full: a lost candidate costs little, a lost description a renegotiation.
-const DROP_RANK: Record<SignalData['kind'], number> = { candidate: 0, 'media-state': 1, restart: 2, description: 3 };
+// A lost media key or identity leaves frames that cannot be opened until the next key change.
+const DROP_RANK: Record<SignalData['kind'], number> = { candidate: 0, 'media-state': 1, restart: 2, description: 3, 'e2ee-identity': 3, 'e2ee-key': 3 };
 
 /** Signals held while the socket is down, bounded; `push` returns what it had to drop, if anything. */
 export class OutboundQueue {

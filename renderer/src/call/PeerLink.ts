@@ -1,4 +1,5 @@
 import type { SignalData } from '../../../shared/protocol/index.js';
+import { sdpFingerprints } from './e2ee/securityCode.js';
 
 export type LinkState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
@@ -12,6 +13,8 @@ export interface PeerLinkEvents {
   onGatheringStart(): void;
   /** A negotiation step failed (logged by the caller; the link recovers through ICE restart). */
   onError(error: Error, during: string): void;
+  /** Connected: both sides' DTLS fingerprints from the descriptions in use (the security code hashes them). */
+  onFingerprints?(local: string[], remote: string[]): void;
 }
 
 export interface PeerLinkOptions {
@@ -150,6 +153,7 @@ export class PeerLink {
     };
     pc.onconnectionstatechange = () => {
       opts.events.onStateChange(this.state);
+      if (pc.connectionState === 'connected') this.reportFingerprints();
       if (pc.connectionState !== 'connected' || heldStreams === null) return;
       const streams = heldStreams;
       heldStreams = null;
@@ -198,6 +202,17 @@ export class PeerLink {
       else this.opts.events.onGatheringStart();
     }
     this.listenForCandidates();
+  }
+
+  /** DTLS has verified the peer's certificate against the remote description's fingerprint by now. */
+  private reportFingerprints(): void {
+    try {
+      const local = sdpFingerprints(this.pc.localDescription?.sdp);
+      const remote = sdpFingerprints(this.pc.remoteDescription?.sdp);
+      if (local.length > 0 && remote.length > 0) this.opts.events.onFingerprints?.(local, remote);
+    } catch (err) {
+      this.opts.events.onError(err as Error, 'reading the DTLS fingerprints');
+    }
   }
 
   get state(): LinkState {

@@ -1,4 +1,5 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
+import type { SecurityCode } from './e2ee/securityCode.js';
 import type { LinkState } from './PeerLink.js';
 import type { ConnectionState } from './signalTypes.js';
 import type { PathStats, PeerStatsSnapshot } from './stats/statsReducer.js';
@@ -41,11 +42,18 @@ export interface PeerView {
   quality: { score: number; reasons: string[] } | null;
   /** The latest statistics snapshot (small and typed), for the stats panel. */
   stats: PeerStatsSnapshot | null;
+  /**
+   * The connection's security code (from both DTLS fingerprints), to compare out loud; `changed`: it
+   * differs from the one shown before for this person (they came back on a new connection).
+   */
+  securityCode: (SecurityCode & { changed: boolean }) | null;
+  /** With frame encryption: whether this peer's frames open here (null: not known yet, or not encrypted). */
+  decryptable: boolean | null;
 }
 
 /** A peer as first heard of: no connection yet, and assumed to send both until it says otherwise. */
 export function newPeerView(peerId: string, name = 'Someone'): PeerView {
-  return { peerId, name, link: 'waiting', path: null, encryption: null, media: { audio: true, video: true, screen: false }, speaking: false, stream: null, away: false, quality: null, stats: null };
+  return { peerId, name, link: 'waiting', path: null, encryption: null, media: { audio: true, video: true, screen: false }, speaking: false, stream: null, away: false, quality: null, stats: null, securityCode: null, decryptable: null };
 }
 
 export interface DeviceOption {

@@ -1,4 +1,5 @@
 import type { NetworkPolicy } from '../../../shared/ipc/desktopApi.js';
+import type { FrameEncryptionOptions } from './e2ee/E2eeCall.js';
 import type { MediaFlags } from './events.js';
 import type { SignalClient } from './SignalClient.js';
 import type { Clock } from './timers.js';
@@ -29,4 +30,6 @@ export interface CallSessionDeps {
   connectTimeoutMs?: number;
   /** A peer whose signaling dropped keeps its peer connection this long, waiting for it to come back. */
   awayGraceMs?: number;
+  /** End-to-end frame encryption (SFrame-style) on every connection; none: DTLS-SRTP only. */
+  e2ee?: FrameEncryptionOptions;
 }

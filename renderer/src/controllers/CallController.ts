@@ -3,6 +3,7 @@ import type { DiagnosticsFormat } from '../../../shared/diagnostics/document.js'
 import type { CallMemory, RememberedCall } from '../call/CallMemory.js';
 import { CallSession } from '../call/CallSession.js';
 import { buildDiagnostics } from '../call/diagnosticsBuilder.js';
+import type { FrameEncryptionOptions } from '../call/e2ee/E2eeCall.js';
 import { CallEvent, type CallControllerEvents, type DeviceOption } from '../call/events.js';
 import { LocalMedia } from '../call/LocalMedia.js';
 import { effectivePolicy } from '../call/networkPolicy.js';
@@ -33,6 +34,8 @@ export interface CallControllerDeps {
   memory?: CallMemory;
   /** Passed to LocalMedia and CallSession (an AudioContext meter by default). */
   createMeter?: ConstructorParameters<typeof LocalMedia>[0]['createMeter'];
+  /** Asked at each join: frame encryption for that call, or null for DTLS-SRTP only. */
+  frameEncryption?: () => FrameEncryptionOptions | null;
 }
 
 const SESSION_EVENTS = [CallEvent.PhaseChanged, CallEvent.Joined, CallEvent.SignalingChanged, CallEvent.PeerUpdated, CallEvent.PeerRemoved, CallEvent.Notice] as const;
@@ -160,6 +163,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
       // The pre-join's join for the first connect (synchronously, so the socket opens at once), a fresh one after that.
       getJoin: () => this.deps.tokens.take(roomId),
     });
+    const e2ee = this.deps.frameEncryption?.() ?? null;
     const session = new CallSession({
       signal,
       media,
@@ -167,6 +171,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
       policy: this.policy,
       rememberNetwork: (restrictive) => void this.deps.desktop.rememberNetwork(restrictive).catch(() => undefined),
       ...(this.deps.createMeter ? { createMeter: this.deps.createMeter } : {}),
+      ...(e2ee ? { e2ee } : {}),
     });
     this.session = session;
     this.forward(session, SESSION_EVENTS);

@@ -1,4 +1,5 @@
 import { CallMemory } from '../call/CallMemory.js';
+import type { FrameEncryptionOptions } from '../call/e2ee/E2eeCall.js';
 import { desktopClient } from '../desktop.js';
 import { bindCall, roomTokenSource, useAppStore } from '../store/index.js';
 import { CallController } from './CallController.js';
@@ -24,6 +25,7 @@ export function callController(): CallController {
     WebSocket: window.WebSocket,
     fillRandom: (bytes) => crypto.getRandomValues(bytes as Uint8Array<ArrayBuffer>),
     memory: new CallMemory(storageOrNull()),
+    frameEncryption,
   });
   bindCall(useAppStore, call);
   return call;
@@ -50,6 +52,21 @@ export function networkCheckController(): NetworkCheckController {
 export function installCallLifecycle(): void {
   const controller = callController();
   window.addEventListener('pagehide', () => controller.pageHidden());
+}
+
+/**
+ * Frame encryption is for calls through a forwarding server; between two peers DTLS-SRTP already runs
+ * end to end, so mesh calls use it only when `localStorage['zr.frameEncryption']` is `on` (to try it),
+ * or `encoded-streams` (the same with Chromium's older API, as browsers without the standard one use).
+ */
+function frameEncryption(): FrameEncryptionOptions | null {
+  let setting: string | null;
+  try {
+    setting = window.localStorage.getItem('zr.frameEncryption');
+  } catch {
+    return null;
+  }
+  return setting === 'on' ? {} : setting === 'encoded-streams' ? { api: 'encoded-streams' } : null;
 }
 
 function storageOrNull(): Storage | null {

@@ -1,5 +1,6 @@
 import { useAppStore, type PeerView } from '../../store/index.js';
 import { linkText, pathTitle } from './callText.js';
+import { SecurityCodeBadge } from './SecurityCodeBadge.js';
 import { TileFrame } from './TileFrame.js';
 
 function PeerBadges({ peer }: { peer: PeerView }) {
@@ -24,6 +25,7 @@ function PeerBadges({ peer }: { peer: PeerView }) {
           {peer.encryption}
         </span>
       )}
+      <SecurityCodeBadge peer={peer} />
     </>
   );
 }
@@ -40,7 +42,8 @@ export function PeerTile({ peerId }: { peerId: string }) {
       stream={peer.stream}
       muted={false}
       sinkId={sinkId}
-      videoOn={peer.media.video || peer.media.screen}
+      // Frames that cannot be decrypted are dropped: the avatar and the words below, not a frozen picture.
+      videoOn={(peer.media.video || peer.media.screen) && peer.decryptable !== false}
       sharing={peer.media.screen}
       screenVideo={peer.media.screen}
       speaking={peer.speaking && peer.media.audio}
@@ -50,6 +53,11 @@ export function PeerTile({ peerId }: { peerId: string }) {
         <>
           <span className={`badge badge-link badge-link-${peer.link}`}>{linkText(peer.link)}</span>
           {peer.away && <span className="badge badge-away">Away</span>}
+          {peer.decryptable === false && (
+            <span className="badge badge-undecryptable" data-testid="undecryptable" title="End-to-end encryption: the key for this person's media has not reached you">
+              Can't decrypt {peer.name}'s audio and video
+            </span>
+          )}
         </>
       }
     />
