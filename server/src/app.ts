@@ -9,8 +9,8 @@ import { KeyedRateLimiter } from './rateLimit.js';
 import { RoomPolicy } from './RoomPolicy.js';
 import { openReplayStore } from './replayStore.js';
 import { RoomTokens } from './RoomTokens.js';
-import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
-import { buildIceServers, createTurnCredential } from './turn.js';
+import { HARD_FRAME_FACTOR, SignalingHub } from './SignalingHub.js';
+import { createIceIssuer, createTurnSelector, type TurnPool } from './turnPool/index.js';
 import { clientIpOf, type AppContext } from './http/context.js';
 import { authenticate } from './http/auth.js';
 import { createRequestHandler } from './http/router.js';
@@ -39,6 +39,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly verifier: TokenVerifier;
   readonly log: Logger;
+  /** The probed TURN pool when turn.servers lists several coturn instances. */
+  readonly turnPool: TurnPool | undefined;
   /** Stops accepting, tells every client the server is going away, and closes by the deadline. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -49,22 +51,6 @@ function listeningUrl(config: ServerConfig, server: http.Server): URL {
   const port = address?.port ?? config.listen.port;
   const host = config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host === '::' ? '::1' : config.listen.host;
   return new URL(`${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`);
-}
-
-function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => number) {
-  const endpoints = {
-    host: config.turn.host,
-    stunPort: config.turn.stunPort,
-    turnPort: config.turn.turnPort,
-    turnsPort: config.turn.turnsPort,
-    ...(config.turn.tlsHost ? { tlsHost: config.turn.tlsHost } : {}),
-  };
-  return (sid: string, trigger: 'join' | 'refresh' | 'check'): IssuedIce => {
-    // The first secret signs; coturn also accepts the others during a rotation.
-    const credential = createTurnCredential({ secret: config.turn.secrets[0]!, id: sid, ttlSeconds: config.turn.ttlSeconds, now: new Date(now()) });
-    metrics.turnCredentials.inc({ trigger });
-    return { iceServers: buildIceServers(endpoints, credential), expiresAt: credential.expiresAt };
-  };
 }
 
 /** Builds the signaling server: HTTP API, signaling socket, metrics listener. Never listens. */
@@ -83,7 +69,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const roomTokens = new RoomTokens(config.roomToken.secret, config.roomToken.ttlSeconds, now);
-  const issueIce = createIceIssuer(config, metrics, now);
+  const turnServers = createTurnSelector(config, { metrics, log, now });
+  const issueIce = createIceIssuer(config, turnServers, metrics, now);
   const replay = openReplayStore(config.roomToken.replayStoreFile, log, now);
   const hub = new SignalingHub({ config, roomTokens, replay, metrics, log, audit, issueIce, now, peerIdKey: config.roomToken.secret });
   const publicUrl = config.publicUrl ? new URL(config.publicUrl) : undefined;
@@ -139,6 +126,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first
       // await, and nothing here yields before that.
       await hub.shutdown(deadlineMs);
+      await turnServers.stop();
       wss.close();
       server.closeAllConnections();
       // Metrics stay up until the hub is done, so a scrape can see the drain.
@@ -150,5 +138,6 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     return closing;
   };
 
-  return { config, server, metricsServer, hub, metrics, verifier, log, close };
+  turnServers.start();
+  return { config, server, metricsServer, hub, metrics, verifier, log, turnPool: turnServers.pool, close };
 }

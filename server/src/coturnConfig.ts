@@ -28,6 +28,8 @@ export interface CoturnOptions {
   pidFile?: string;
   /** Development and tests only: relays between loopback addresses. */
   allowLoopbackPeers?: boolean;
+  /** The instance of turn.servers to render (its ports, addresses and statsdb); required with a pool. */
+  server?: string;
 }
 
 export class CoturnConfigError extends Error {}
@@ -94,11 +96,57 @@ function checkPeerRules(text: string): void {
 }
 
 /**
+ * The settings of the instance being rendered: the single-host form as it is, or one entry of
+ * turn.servers with its ports and addresses (command-line addresses are added to the entry's).
+ */
+function instanceOf(config: ServerConfig, opts: CoturnOptions): { turn: Pick<ServerConfig['turn'], 'stunPort' | 'turnPort' | 'turnsPort' | 'secrets' | 'realm'>; opts: CoturnOptions; statsDb?: number } {
+  const servers = config.turn.servers;
+  if (!servers) {
+    if (opts.server !== undefined) throw new CoturnConfigError(`--server ${opts.server}: the configuration has no turn.servers (it uses turn.host)`);
+    return { turn: config.turn, opts };
+  }
+  const entry = servers.find((s) => s.id === opts.server);
+  if (!entry) {
+    const ids = servers.map((s) => s.id).join(', ');
+    throw new CoturnConfigError(opts.server === undefined ? `turn.servers lists a pool: choose the instance with --server (${ids})` : `--server ${opts.server}: not in turn.servers (${ids})`);
+  }
+  const turn = {
+    ...config.turn,
+    stunPort: entry.turnPort ?? config.turn.stunPort,
+    turnPort: entry.turnPort ?? config.turn.turnPort,
+    turnsPort: entry.turnsPort ?? config.turn.turnsPort,
+  };
+  const merged: CoturnOptions = {
+    ...opts,
+    listeningIps: [...(entry.listeningIps ?? []), ...(opts.listeningIps ?? [])],
+    relayIps: [...(entry.relayIps ?? []), ...(opts.relayIps ?? [])],
+    externalIps: [...(entry.externalIps ?? []), ...(opts.externalIps ?? [])],
+  };
+  return { turn, opts: merged, ...(entry.statsDb !== undefined ? { statsDb: entry.statsDb } : {}) };
+}
+
+/**
+ * coturn's redis-statsdb line: the signaling nodes' Redis, in the instance's own database (coturn
+ * clears its database at start, and its allocation ids repeat across instances). coturn 4.6.1
+ * talks to Redis without TLS, so a rediss:// Redis cannot take its statistics.
+ */
+function statsDbLine(config: ServerConfig, db: number): string {
+  const redis = config.cluster.redis;
+  if (!redis) throw new CoturnConfigError('turn.servers[].statsDb needs cluster.redis: coturn writes its allocations there');
+  const url = new URL(redis.url);
+  if (url.protocol === 'rediss:') throw new CoturnConfigError("turn.servers[].statsDb: coturn 4.6 cannot reach Redis over TLS (rediss://); give coturn a redis:// address on the private network, or leave statsDb out (the pool then ranks by probe latency)");
+  if (redis.username) throw new CoturnConfigError('turn.servers[].statsDb: coturn 4.6 authenticates to Redis with a password only, not an ACL user (cluster.redis.username)');
+  if (redis.password && /[\s"'#]/.test(redis.password)) throw new CoturnConfigError('turn.servers[].statsDb: the Redis password may not contain whitespace, quotes or # (coturn cannot read it)');
+  const fields = [`ip=${url.hostname.replace(/^\[|\]$/g, '')}`, `port=${url.port || '6379'}`, `dbname=${db}`, ...(redis.password ? [`password=${redis.password}`] : []), 'connect_timeout=5'];
+  return `redis-statsdb="${fields.join(' ')}"`;
+}
+
+/**
  * Renders coturn's configuration from the signaling server's: realm, secrets and ports come from
  * the one place, so the credentials and URLs clients receive always match what coturn accepts.
  */
-export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {}, template = readFileSync(findTemplate(), 'utf8')): string {
-  const { turn } = config;
+export function renderCoturnConfig(config: ServerConfig, options: CoturnOptions = {}, template = readFileSync(findTemplate(), 'utf8')): string {
+  const { turn, opts, statsDb } = instanceOf(config, options);
   if (turn.stunPort !== turn.turnPort) {
     throw new CoturnConfigError('coturn serves STUN and TURN on one port: turn.stunPort must equal turn.turnPort');
   }
@@ -135,6 +183,7 @@ export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {
     ALLOWED_PEER_IP_LINES: [lines('allowed-peer-ip', allowed, isIpRange, 'an address or a low-high address range'), opts.allowLoopbackPeers ? 'allow-loopback-peers' : ''].filter(Boolean).join('\n'),
     LOG_LINES: log === 'syslog' ? 'syslog' : log === 'stdout' ? 'log-file=stdout' : `log-file=${log}\nno-stdout-log`,
     PID_FILE: opts.pidFile ?? '/var/run/turnserver/turnserver.pid',
+    STATSDB_LINES: statsDb === undefined ? '' : statsDbLine(config, statsDb),
   };
   let out = template.replace(/@([A-Z_]+)@/g, (_m, key: string) => {
     const value = values[key];
