@@ -132,7 +132,7 @@ const Turn = z
       seen.id.add(s.id);
       if (s.statsDb === undefined) return;
       if (seen.statsDb.has(s.statsDb)) {
-        ctx.addIssue({ code: 'custom', path: ['servers', i, 'statsDb'], message: `database ${s.statsDb} is another server's: coturn clears its database at start, so each instance needs its own` });
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'statsDb'], message: `database ${s.statsDb} is another server's: coturn deletes every allocation key in its database at start, so each instance needs its own` });
       }
       seen.statsDb.add(s.statsDb);
     });
@@ -247,7 +247,7 @@ export const ServerConfig = z
       const redis = c.cluster.redis;
       if (!redis) ctx.addIssue({ code: 'custom', path, message: 'needs cluster.redis: coturn writes its allocations to that Redis' });
       else if (Number(new URL(redis.url).pathname.slice(1) || 0) === s.statsDb) {
-        ctx.addIssue({ code: 'custom', path, message: "is the signaling nodes' own database (cluster.redis.url): coturn clears its database at start" });
+        ctx.addIssue({ code: 'custom', path, message: "is the signaling nodes' own database (cluster.redis.url): give coturn's accounting a database of its own" });
       }
     });
     if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {

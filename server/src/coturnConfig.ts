@@ -127,7 +127,7 @@ function instanceOf(config: ServerConfig, opts: CoturnOptions): { turn: Pick<Ser
 
 /**
  * coturn's redis-statsdb line: the signaling nodes' Redis, in the instance's own database (coturn
- * clears its database at start, and its allocation ids repeat across instances). coturn 4.6.1
+ * deletes every allocation key in its database at start, and its allocation ids repeat across instances). coturn 4.6.1
  * talks to Redis without TLS, so a rediss:// Redis cannot take its statistics.
  */
 function statsDbLine(config: ServerConfig, db: number): string {
