@@ -40,7 +40,7 @@ export interface TurnPoolHarness {
   /** (Re)starts an instance rendered for these secrets, on its ports. */
   start(id: string, secrets: string[]): Promise<void>;
   stopInstance(id: string): Promise<void>;
-  /** A TURN client to an instance (TLS trusts the test CA and checks the name localhost). */
+  /** A TURN client to an instance (TLS trusts the test CA and checks the name localhost); allocate with connectAndAllocate's retry where a 437 may come. */
   connect(id: string, transport: TurnConnectOptions['transport']): Promise<TurnClient>;
   /** Allocates once on an instance and frees it again; the result says whether it worked. */
   allocateOnce(id: string, transport: TurnConnectOptions['transport'], cred: { username: string; password: string }): Promise<AllocateResult>;
@@ -71,6 +71,17 @@ export async function startTurnPool(opts: { ids: string[]; secrets: string[]; st
     const found = instances.find((x) => x.id === id);
     if (!found) throw new Error(`no pool instance ${id}`);
     return found;
+  };
+
+  const connectOptions = (id: string, transport: TurnConnectOptions['transport']): TurnConnectOptions => {
+    const x = byId(id);
+    return {
+      transport,
+      host: '127.0.0.1',
+      port: transport === 'tls' ? x.tlsPort : x.turnPort,
+      timeoutMs: 3_000,
+      ...(transport === 'tls' ? { ca, servername: 'localhost' } : {}),
+    };
   };
 
   const config = (secrets: string[], turn: Partial<ServerConfigInput['turn']> = {}): ServerConfig =>
@@ -115,23 +126,11 @@ export async function startTurnPool(opts: { ids: string[]; secrets: string[]; st
       await x.coturn?.stop();
       delete x.coturn;
     },
-    connect(id, transport) {
-      const x = byId(id);
-      return TurnClient.connect({
-        transport,
-        host: '127.0.0.1',
-        port: transport === 'tls' ? x.tlsPort : x.turnPort,
-        timeoutMs: 3_000,
-        ...(transport === 'tls' ? { ca, servername: 'localhost' } : {}),
-      });
-    },
+    connect: (id, transport) => TurnClient.connect(connectOptions(id, transport)),
     async allocateOnce(id, transport, cred) {
-      const c = await harness.connect(id, transport);
-      try {
-        return await c.allocate(cred);
-      } finally {
-        await c.close();
-      }
+      const { client, result } = await TurnClient.connectAndAllocate(connectOptions(id, transport), cred);
+      await client.close();
+      return result;
     },
     instanceAt: (port) => instances.find((x) => x.turnPort === port || x.tlsPort === port),
     async stop() {

@@ -34,14 +34,18 @@ export async function probeAllocate(spec: TurnServerSpec, transport: ProbeTransp
   const started = performance.now();
   let client: TurnClient | undefined;
   const attempt = (async () => {
-    client = await TurnClient.connect({
-      transport,
-      host: spec.probeHost,
-      port: transport === 'tls' ? spec.turnsPort : spec.turnPort,
-      timeoutMs: opts.timeoutMs,
-      ...(transport === 'tls' ? { servername: spec.tlsHost ?? spec.host, ...(opts.ca ? { ca: opts.ca } : {}) } : {}),
-    });
-    const result = await client.allocate(opts.credential);
+    const connected = await TurnClient.connectAndAllocate(
+      {
+        transport,
+        host: spec.probeHost,
+        port: transport === 'tls' ? spec.turnsPort : spec.turnPort,
+        timeoutMs: opts.timeoutMs,
+        ...(transport === 'tls' ? { servername: spec.tlsHost ?? spec.host, ...(opts.ca ? { ca: opts.ca } : {}) } : {}),
+      },
+      opts.credential,
+    );
+    client = connected.client;
+    const result = connected.result;
     if (!result.ok) throw new Error(`${label}: Allocate answered ${result.code} ${result.reason}`.trim());
     return performance.now() - started;
   })();
