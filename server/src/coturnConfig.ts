@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig, TurnServerConfig } from './config.js';
 
 const TEMPLATE = 'deploy/coturn/turnserver.conf.template';
 
@@ -30,6 +30,9 @@ export interface CoturnOptions {
   allowLoopbackPeers?: boolean;
   /** The instance of turn.servers to render (its ports, addresses and statsdb); required with a pool. */
   server?: string;
+  /** `IP:PORT` of instances a draining one redirects Allocates to (TURN UDP/TCP, and TLS), besides those turn.servers gives by address. */
+  alternateServers?: string[];
+  tlsAlternateServers?: string[];
 }
 
 export class CoturnConfigError extends Error {}
@@ -99,11 +102,11 @@ function checkPeerRules(text: string): void {
  * The settings of the instance being rendered: the single-host form as it is, or one entry of
  * turn.servers with its ports and addresses (command-line addresses are added to the entry's).
  */
-function instanceOf(config: ServerConfig, opts: CoturnOptions): { turn: Pick<ServerConfig['turn'], 'stunPort' | 'turnPort' | 'turnsPort' | 'secrets' | 'realm'>; opts: CoturnOptions; statsDb?: number } {
+function instanceOf(config: ServerConfig, opts: CoturnOptions): { turn: Pick<ServerConfig['turn'], 'stunPort' | 'turnPort' | 'turnsPort' | 'secrets' | 'realm'>; opts: CoturnOptions; alternates: string[]; statsDb?: number } {
   const servers = config.turn.servers;
   if (!servers) {
     if (opts.server !== undefined) throw new CoturnConfigError(`--server ${opts.server}: the configuration has no turn.servers (it uses turn.host)`);
-    return { turn: config.turn, opts };
+    return { turn: config.turn, opts, alternates: [] };
   }
   const entry = servers.find((s) => s.id === opts.server);
   if (!entry) {
@@ -122,7 +125,32 @@ function instanceOf(config: ServerConfig, opts: CoturnOptions): { turn: Pick<Ser
     relayIps: [...(entry.relayIps ?? []), ...(opts.relayIps ?? [])],
     externalIps: [...(entry.externalIps ?? []), ...(opts.externalIps ?? [])],
   };
-  return { turn, opts: merged, ...(entry.statsDb !== undefined ? { statsDb: entry.statsDb } : {}) };
+  return { turn, opts: merged, alternates: entry.drain ? alternatesFor(entry.id, servers, config.turn, opts) : [], ...(entry.statsDb !== undefined ? { statsDb: entry.statsDb } : {}) };
+}
+
+const ADDRESS_PORT = (v: string) => {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(v);
+  return m !== null && isIP(m[1]!) !== 0 && Number(m[2]) > 0 && Number(m[2]) <= 65535;
+};
+const addressPort = (ip: string, port: number) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
+
+/**
+ * A draining instance sends every new Allocate to the others (STUN 300 Try Alternate, which
+ * Chromium follows over UDP, TCP and TLS: test/e2e/alternateServer.spec.ts). coturn takes
+ * addresses only: the others' hosts where they are IP literals, plus any given on the command line.
+ */
+function alternatesFor(id: string, servers: TurnServerConfig[], turn: ServerConfig['turn'], opts: CoturnOptions): string[] {
+  const others = servers.filter((s) => s.id !== id && !s.drain);
+  const byAddress = others.filter((s) => isIP(s.host) !== 0);
+  const plain = [...byAddress.map((s) => addressPort(s.host, s.turnPort ?? turn.turnPort)), ...(opts.alternateServers ?? [])];
+  const tls = [
+    ...byAddress.filter((s) => (s.turnsPort ?? turn.turnsPort) !== 0).map((s) => addressPort(s.host, s.turnsPort ?? turn.turnsPort)),
+    ...(opts.tlsAlternateServers ?? []),
+  ];
+  if (plain.length === 0) {
+    throw new CoturnConfigError(`${id} is draining, and no other instance has an address coturn can redirect to: give --alternate-server IP:PORT (and --tls-alternate-server IP:PORT) for ${others.map((s) => s.id).join(', ') || 'an instance that is not draining'}`);
+  }
+  return [lines('alternate-server', plain, ADDRESS_PORT, 'an IP:PORT'), lines('tls-alternate-server', tls, ADDRESS_PORT, 'an IP:PORT')].filter(Boolean);
 }
 
 /**
@@ -146,7 +174,7 @@ function statsDbLine(config: ServerConfig, db: number): string {
  * the one place, so the credentials and URLs clients receive always match what coturn accepts.
  */
 export function renderCoturnConfig(config: ServerConfig, options: CoturnOptions = {}, template = readFileSync(findTemplate(), 'utf8')): string {
-  const { turn, opts, statsDb } = instanceOf(config, options);
+  const { turn, opts, statsDb, alternates } = instanceOf(config, options);
   if (turn.stunPort !== turn.turnPort) {
     throw new CoturnConfigError('coturn serves STUN and TURN on one port: turn.stunPort must equal turn.turnPort');
   }
@@ -184,6 +212,7 @@ export function renderCoturnConfig(config: ServerConfig, options: CoturnOptions 
     LOG_LINES: log === 'syslog' ? 'syslog' : log === 'stdout' ? 'log-file=stdout' : `log-file=${log}\nno-stdout-log`,
     PID_FILE: opts.pidFile ?? '/var/run/turnserver/turnserver.pid',
     STATSDB_LINES: statsDb === undefined ? '' : statsDbLine(config, statsDb),
+    ALTERNATE_SERVER_LINES: alternates.join('\n'),
   };
   let out = template.replace(/@([A-Z_]+)@/g, (_m, key: string) => {
     const value = values[key];

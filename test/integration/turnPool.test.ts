@@ -111,6 +111,21 @@ describe.skipIf(!present)('TURN pool against two coturn instances', () => {
     await expect.poll(() => offered(h, n.issue('sid-4', 'refresh').iceServers).sort(), { timeout: 5_000 }).toEqual(['turn-a', 'turn-b']);
   });
 
+  it('drains an instance: no new joins from the pool, and coturn redirects Allocates to the others', async () => {
+    const config = h.config([OLD], {}, ['turn-b']);
+    const n = node(config);
+    await allUp(n);
+    expect(offered(h, n.issue('sid-5', 'join').iceServers)).toEqual(['turn-a']);
+    await h.start('turn-b', [OLD], ['turn-b']);
+    try {
+      const turnA = h.instances.find((x) => x.id === 'turn-a')!;
+      expect(await h.allocateOnce('turn-b', 'udp', credentialFor(OLD))).toMatchObject({ ok: false, code: 300, alternate: { address: '127.0.0.1', port: turnA.turnPort } });
+      expect(await h.allocateOnce('turn-b', 'tls', credentialFor(OLD))).toMatchObject({ ok: false, code: 300, alternate: { address: '127.0.0.1', port: turnA.tlsPort } });
+    } finally {
+      await h.start('turn-b', [OLD]);
+    }
+  });
+
   it('starts and stops its pool with the app, probing only while the app runs', async () => {
     const app = buildApp(h.config([OLD]), { logger: silent });
     try {

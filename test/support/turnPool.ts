@@ -35,10 +35,10 @@ export interface TurnPoolHarness {
   tls: { certPath: string; keyPath: string };
   redis: RedisProcess;
   instances: PoolInstance[];
-  /** The signaling configuration of this pool with these secrets (first signs) and pool settings. */
-  config(secrets: string[], turn?: Partial<ServerConfigInput['turn']>): ServerConfig;
-  /** (Re)starts an instance rendered for these secrets, on its ports. */
-  start(id: string, secrets: string[]): Promise<void>;
+  /** The signaling configuration of this pool with these secrets (first signs), pool settings and instances set to drain. */
+  config(secrets: string[], turn?: Partial<ServerConfigInput['turn']>, draining?: string[]): ServerConfig;
+  /** (Re)starts an instance rendered for these secrets (and these instances draining), on its ports. */
+  start(id: string, secrets: string[], draining?: string[]): Promise<void>;
   stopInstance(id: string): Promise<void>;
   /** A TURN client to an instance (TLS trusts the test CA and checks the name localhost); allocate with connectAndAllocate's retry where a 437 may come. */
   connect(id: string, transport: TurnConnectOptions['transport']): Promise<TurnClient>;
@@ -84,7 +84,7 @@ export async function startTurnPool(opts: { ids: string[]; secrets: string[]; st
     };
   };
 
-  const config = (secrets: string[], turn: Partial<ServerConfigInput['turn']> = {}): ServerConfig =>
+  const config = (secrets: string[], turn: Partial<ServerConfigInput['turn']> = {}, draining: string[] = []): ServerConfig =>
     parseConfig({
       development: true,
       idp: { issuer: 'https://id.example.test', audience: 'zr', clientId: 'desktop' },
@@ -93,7 +93,7 @@ export async function startTurnPool(opts: { ids: string[]; secrets: string[]; st
       turn: {
         secrets,
         realm: REALM,
-        servers: instances.map((x) => ({ id: x.id, host: '127.0.0.1', tlsHost: 'localhost', turnPort: x.turnPort, turnsPort: x.tlsPort, statsDb: x.statsDb })),
+        servers: instances.map((x) => ({ id: x.id, host: '127.0.0.1', tlsHost: 'localhost', turnPort: x.turnPort, turnsPort: x.tlsPort, statsDb: x.statsDb, drain: draining.includes(x.id) })),
         pool: { probeIntervalMs: 1_000, probeTimeoutMs: 800, caFile },
         ...turn,
       },
@@ -107,10 +107,10 @@ export async function startTurnPool(opts: { ids: string[]; secrets: string[]; st
     redis,
     instances,
     config,
-    async start(id, secrets) {
+    async start(id, secrets, draining = []) {
       const x = byId(id);
       await x.coturn?.stop();
-      const text = renderCoturnConfig(config(secrets), {
+      const text = renderCoturnConfig(config(secrets, {}, draining), {
         server: id,
         certFile: tls.certPath,
         keyFile: tls.keyPath,

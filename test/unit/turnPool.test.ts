@@ -77,6 +77,35 @@ describe('coturn configuration per pool instance', () => {
   });
 });
 
+describe('a draining instance', () => {
+  const servers = [
+    { id: 'turn-a', host: '198.51.100.1', statsDb: 1 },
+    { id: 'turn-b', host: '198.51.100.2', statsDb: 2, turnPort: 3479, turnsPort: 5349 },
+    { id: 'turn-c', host: 'turn-c.example.test', statsDb: 3 },
+    { id: 'turn-d', host: '198.51.100.4', statsDb: 4, drain: true, turnsPort: 0 },
+  ];
+
+  it('redirects new allocations to the other serving instances that have an address', () => {
+    const config = poolConfig({ servers: [{ ...servers[0], drain: true }, ...servers.slice(1)] });
+    const text = renderCoturnConfig(config, { ...tls, server: 'turn-a', alternateServers: ['198.51.100.3:3478'], tlsAlternateServers: ['198.51.100.3:443'] }).split('\n');
+    expect(text.filter((l) => l.includes('alternate-server'))).toEqual([
+      'alternate-server=198.51.100.2:3479',
+      'alternate-server=198.51.100.3:3478',
+      'tls-alternate-server=198.51.100.2:5349',
+      'tls-alternate-server=198.51.100.3:443',
+    ]);
+    // Serving instances redirect nothing.
+    expect(renderCoturnConfig(config, { ...tls, server: 'turn-b' })).not.toContain('alternate-server');
+  });
+
+  it('says what to give when no other instance has an address, and refuses what is not IP:PORT', () => {
+    const config = poolConfig({ servers: [{ ...servers[2], drain: true }, { ...servers[0], host: 'turn-a.example.test' }] });
+    expect(() => renderCoturnConfig(config, { ...tls, server: 'turn-c' })).toThrow(/turn-c is draining, .* give --alternate-server IP:PORT .* for turn-a/);
+    expect(() => renderCoturnConfig(config, { ...tls, server: 'turn-c', alternateServers: ['turn-a.example.test:3478'] })).toThrow(/alternate-server: "turn-a\.example\.test:3478" is not an IP:PORT/);
+    expect(renderCoturnConfig(config, { ...tls, server: 'turn-c', alternateServers: ['[2001:db8::1]:3478'] })).toContain('alternate-server=[2001:db8::1]:3478');
+  });
+});
+
 describe('buildIceServers for several instances', () => {
   it('gives STUN of the first and TURN of each, in order, with one credential', () => {
     const credential = createTurnCredential({ secret: 's'.repeat(32), id: 'sid', ttlSeconds: 600, now: new Date(0) });

@@ -25,11 +25,13 @@ export const Attr = {
   RequestedAddressFamily: 0x0017,
   RequestedTransport: 0x0019,
   XorMappedAddress: 0x0020,
+  AlternateServer: 0x8023,
   Fingerprint: 0x8028,
 } as const;
 
 export type TransportAddress = { address: string; port: number; family: 'IPv4' | 'IPv6' };
-export type StunFailure = { ok: false; code: number; reason: string };
+/** `alternate`: the ALTERNATE-SERVER of a 300 Try Alternate. */
+export type StunFailure = { ok: false; code: number; reason: string; alternate?: TransportAddress };
 export type AllocateResult = { ok: true; relayed: TransportAddress; mapped?: TransportAddress; lifetime: number } | StunFailure;
 export type BindingResult = { ok: true; mapped: TransportAddress } | StunFailure;
 export type PermissionResult = { ok: true } | StunFailure;
@@ -141,7 +143,13 @@ export function decodeAddress(value: Buffer, tid: Buffer, xor: boolean): Transpo
 export function failure(m: StunMessage): StunFailure {
   const ec = m.attrs.get(Attr.ErrorCode);
   if (!ec || ec.length < 4) return { ok: false, code: 0, reason: 'error response without ERROR-CODE' };
-  return { ok: false, code: (ec[2]! & 0x07) * 100 + ec[3]!, reason: ec.subarray(4).toString('utf8') };
+  const alternate = m.attrs.get(Attr.AlternateServer);
+  return {
+    ok: false,
+    code: (ec[2]! & 0x07) * 100 + ec[3]!,
+    reason: ec.subarray(4).toString('utf8'),
+    ...(alternate ? { alternate: decodeAddress(alternate, m.tid, false) } : {}),
+  };
 }
 
 export const METHOD_NAMES: Record<number, string> = { 1: 'Binding', 3: 'Allocate', 4: 'Refresh', 8: 'CreatePermission' };
