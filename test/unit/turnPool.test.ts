@@ -199,6 +199,8 @@ describe('TurnPool', () => {
 
   it('takes an instance out of new joins on its first failed probe and back once a round passes', async () => {
     const { pool, probes, ids, settled } = makePool([{ id: 'a' }, { id: 'b' }], { intervalMs: 1_000 });
+    const changes: string[] = [];
+    pool.onChange((s) => changes.push(`${s.spec.id} ${s.health}`));
     probes.answers.set('a', 1).set('b', 5);
     pool.start();
     await settled();
@@ -207,6 +209,8 @@ describe('TurnPool', () => {
     await expect.poll(() => ids(), { timeout: 3_000 }).toEqual(['b']);
     probes.answers.set('a', 1);
     await expect.poll(() => ids(), { timeout: 3_000 }).toEqual(['a', 'b']);
+    // Each transition once, though every transport's probe reports it.
+    expect(changes.sort()).toEqual(['a down', 'a up', 'a up', 'b up']);
   });
 
   it('never hands out a draining instance, offers unprobed ones after healthy ones, and every one when none is healthy', async () => {

@@ -44,6 +44,7 @@ export class TurnPool {
   private timer?: NodeJS.Timeout;
   private readonly rounds = new Set<Promise<void>>();
   private readonly probing = new Set<ServerState>();
+  private readonly listeners = new Set<(server: Readonly<ServerState>) => void>();
   private stopped = false;
   private warnedNoneHealthy = false;
 
@@ -81,6 +82,16 @@ export class TurnPool {
       this.deps.metrics.turnAssigned.inc({ server: chosen[0].spec.id });
     }
     return chosen.map((s) => s.spec);
+  }
+
+  /**
+   * Called when an instance goes up or down: where fresh servers are worth pushing at once (to
+   * sessions whose servers include one that went down) instead of at the next credential refresh.
+   * Returns the unsubscribe function.
+   */
+  onChange(listener: (server: Readonly<ServerState>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** What the pool knows, for logs and tests. */
@@ -154,6 +165,7 @@ export class TurnPool {
     state.health = health;
     if (health === 'down') this.deps.log.warn({ turnServer: state.spec.id, was, reason }, 'TURN server failed its probe; out of new joins');
     else this.deps.log.info({ turnServer: state.spec.id, was }, 'TURN server passes its probes');
+    for (const listener of this.listeners) listener({ ...state });
   }
 }
 
