@@ -5,7 +5,7 @@ import type { ServerConfig } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { IssuedIce } from '../SignalingHub.js';
 import { buildIceServers, createTurnCredential } from '../turn.js';
-import { AllocationStats } from './allocationStats.js';
+import { AllocationStats } from './AllocationStats.js';
 import { probeAllocate } from './probe.js';
 import { turnServersOf, type TurnServerSpec } from './servers.js';
 import { TurnPool } from './TurnPool.js';
