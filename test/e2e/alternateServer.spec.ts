@@ -10,18 +10,16 @@
  * answer. Run it under the lock:
  * `flock /tmp/zr-e2e.flock npx playwright test test/e2e/alternateServer.spec.ts`.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Browser } from '@playwright/test';
-import { turnserverPath, withProcessFiles } from '../../dev/coturn.js';
 import { issueDevCertificate } from '../../dev/devCerts.js';
 import { createTurnCredential } from '../../server/src/turn.js';
-import { closeBrowserInNamespace, launchBrowserInNamespace, SYSTEM_CHROMIUM } from '../support/callBrowser.js';
-import { createTestNetwork, isNetnsAvailable, SERVER_IP, type TestNetwork } from '../support/netns.js';
+import { closeBrowserInNamespace, launchBrowserInNamespace } from '../support/callBrowser.js';
+import { createTestNetwork, SERVER_IP, type TestNetwork } from '../support/netns.js';
+import { skipUnlessNetnsCoturn, startCoturnInServerNs, type NamespaceCoturn } from '../support/netnsCoturn.js';
 import { TurnClient } from '../support/stunClient.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -34,9 +32,9 @@ type Instance = typeof A;
 
 let net: TestNetwork | undefined;
 let browser: Browser | undefined;
+const coturns: NamespaceCoturn[] = [];
 let work: string | undefined;
 let tls: { certPath: string; keyPath: string; spkiSha256Base64: string };
-const coturns: Array<{ child: ChildProcess; dir: string }> = [];
 
 function coturnConfig(at: Instance, alternate?: Instance): string {
   return [
@@ -59,48 +57,21 @@ function coturnConfig(at: Instance, alternate?: Instance): string {
   ].join('\n');
 }
 
-/** coturn inside the server namespace; resolves once it answers STUN from the test process. */
-async function startCoturnInServerNs(n: TestNetwork, config: string, port: number): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'zr-alt-coturn-'));
-  const file = path.join(dir, 'turnserver.conf');
-  await writeFile(file, withProcessFiles(config, dir), { mode: 0o600 });
-  const child = n.spawnIn(n.serverNs, turnserverPath()!, ['-c', file], { stdio: 'ignore' });
-  coturns.push({ child, dir });
-  await expect
-    .poll(async () => {
-      const c = await TurnClient.connect({ transport: 'udp', host: SERVER_IP, port, timeoutMs: 300 }).catch(() => null);
-      const answer = await c?.bindingRequest().catch(() => null);
-      await c?.close();
-      return answer?.ok ?? false;
-    }, { timeout: 10_000 })
-    .toBe(true);
-}
-
 test.beforeAll(async () => {
   test.setTimeout(60_000);
-  const netns = await isNetnsAvailable();
-  const reason = !netns.ok ? netns.reason : !existsSync(SYSTEM_CHROMIUM) ? `${SYSTEM_CHROMIUM} is not installed` : !turnserverPath() ? 'coturn is not installed' : null;
-  if (reason) console.log(`alternateServer: skipped: ${reason}`);
-  test.skip(reason !== null, reason ?? '');
+  await skipUnlessNetnsCoturn('alternateServer');
   work = await mkdtemp(path.join(tmpdir(), 'zr-alt-'));
   tls = await issueDevCertificate({ caDir: path.join(work, 'ca'), outDir: work, hosts: [SERVER_IP], days: 1 });
   net = await createTestNetwork({ clients: 1 });
-  await startCoturnInServerNs(net, coturnConfig(B), B.port);
-  await startCoturnInServerNs(net, coturnConfig(A, B), A.port);
+  coturns.push(await startCoturnInServerNs(net, coturnConfig(B), B.port));
+  coturns.push(await startCoturnInServerNs(net, coturnConfig(A, B), A.port));
   // The test certificate is trusted by its key, as the development stack's is.
   browser = await launchBrowserInNamespace(net, net.clients[0]!.ns, { spkiList: [tls.spkiSha256Base64] });
 });
 
 test.afterAll(async () => {
   if (browser && net) await closeBrowserInNamespace(net, net.clients[0]!.ns, browser);
-  for (const { child, dir } of coturns.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
+  for (const c of coturns.splice(0)) await c.stop();
   await net?.destroy();
   if (work) await rm(work, { recursive: true, force: true });
 });
