@@ -10,8 +10,8 @@ import { createTokenVerifier, type TokenVerifier } from './identity.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { RoomPolicy } from './RoomPolicy.js';
 import { randomId } from './RoomTokens.js';
-import { HARD_FRAME_FACTOR, SignalingHub, type IssuedIce } from './SignalingHub.js';
-import { buildIceServers, createTurnCredential } from './turn.js';
+import { HARD_FRAME_FACTOR, SignalingHub } from './SignalingHub.js';
+import { createIceIssuer, createTurnSelector, type TurnPool } from './turnPool/index.js';
 import { clientIpOf, type AppContext } from './http/context.js';
 import { authenticate } from './http/auth.js';
 import { createRequestHandler } from './http/router.js';
@@ -46,6 +46,8 @@ export interface App {
   readonly log: Logger;
   /** Reads `roomToken.keysFile` again (SIGHUP); a file that fails validation keeps the current keys. */
   reloadRoomTokenKeys(trigger?: string): ReloadResult;
+  /** The probed TURN pool when turn.servers lists several coturn instances. */
+  readonly turnPool: TurnPool | undefined;
   /** Stops accepting, tells every client the server is going away, and closes by the deadline. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -56,22 +58,6 @@ function listeningUrl(config: ServerConfig, server: http.Server): URL {
   const port = address?.port ?? config.listen.port;
   const host = config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host === '::' ? '::1' : config.listen.host;
   return new URL(`${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`);
-}
-
-function createIceIssuer(config: ServerConfig, metrics: Metrics, now: () => number) {
-  const endpoints = {
-    host: config.turn.host,
-    stunPort: config.turn.stunPort,
-    turnPort: config.turn.turnPort,
-    turnsPort: config.turn.turnsPort,
-    ...(config.turn.tlsHost ? { tlsHost: config.turn.tlsHost } : {}),
-  };
-  return (sid: string, trigger: 'join' | 'refresh' | 'check'): IssuedIce => {
-    // The first secret signs; coturn also accepts the others during a rotation.
-    const credential = createTurnCredential({ secret: config.turn.secrets[0]!, id: sid, ttlSeconds: config.turn.ttlSeconds, now: new Date(now()) });
-    metrics.turnCredentials.inc({ trigger });
-    return { iceServers: buildIceServers(endpoints, credential), expiresAt: credential.expiresAt };
-  };
 }
 
 /** Rooms in this process, or shared through Redis with the other nodes when `cluster.redis` is set. */
@@ -113,7 +99,8 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   const { roomTokens, keysFile } = openRoomTokens(config, log, now);
-  const issueIce = createIceIssuer(config, metrics, now);
+  const turnServers = createTurnSelector(config, { metrics, log, now });
+  const issueIce = createIceIssuer(config, turnServers, metrics, now);
   const admission = openAdmissionState(config, log, now);
   const { replay } = admission;
   // One id per process: members a restarted node's predecessor left behind expire with it (as after
@@ -192,6 +179,7 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
       // The hub's drain flag is the server's (ctx.isDraining): shutdown() sets it before its first
       // await, and nothing here yields before that.
       await hub.shutdown(deadlineMs);
+      await turnServers.stop();
       wss.close();
       server.closeAllConnections();
       // Metrics stay up until the hub is done, so a scrape can see the drain.
@@ -212,5 +200,6 @@ export function buildApp(config: ServerConfig, deps: AppDeps = {}): App {
     return keysFile.reload(trigger);
   };
 
-  return { config, server, metricsServer, hub, metrics, verifier, log, reloadRoomTokenKeys, close };
+  turnServers.start();
+  return { config, server, metricsServer, hub, metrics, verifier, log, reloadRoomTokenKeys, turnPool: turnServers.pool, close };
 }

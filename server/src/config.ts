@@ -64,6 +64,89 @@ const Cluster = z
   .strict()
   .prefault({});
 
+const TurnPool = z
+  .object({
+    /** How often every instance is probed (an authenticated Allocate over UDP, TCP and TLS). */
+    probeIntervalMs: z.number().int().min(1_000).max(60_000).default(5_000),
+    /** A probe not answered in this long fails; below probeIntervalMs, so a round ends before the next. */
+    probeTimeoutMs: z.number().int().min(200).max(30_000).default(2_000),
+    /** Instances handed to each join: the first for relaying, the others for failover by ICE restart. */
+    perJoin: z.number().int().min(1).max(3).default(2),
+    /** CA certificate (PEM) the TLS probe trusts instead of the system's, for a private CA. */
+    caFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .prefault({})
+  .refine((p) => p.probeTimeoutMs < p.probeIntervalMs, { message: 'must be less than probeIntervalMs', path: ['probeTimeoutMs'] });
+
+const ips = z.array(z.string().min(1)).optional();
+/** One coturn instance of a pool; ports default to the turn section's. */
+const TurnServer = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'a TURN server id uses letters, digits, ., _ and - (at most 32)'),
+    host: z.string().min(1),
+    tlsHost: z.string().min(1).optional(),
+    /** Address the signaling server probes when clients reach the instance elsewhere (an internal address). */
+    probeHost: z.string().min(1).optional(),
+    /** TURN (and STUN) over UDP and TCP; coturn answers STUN on the same port. */
+    turnPort: port.optional(),
+    turnsPort: port.optional(),
+    /** Redis database (1-15) of this instance's redis-statsdb: its allocation count, the pool's load figure. */
+    statsDb: z.number().int().min(1).max(15).optional(),
+    /** Out of new joins; calls on it go on. */
+    drain: z.boolean().default(false),
+    /** coturn's addresses on its host, used by `turn:config --server ID` (command-line flags add to them). */
+    listeningIps: ips,
+    relayIps: ips,
+    externalIps: ips,
+  })
+  .strict();
+export type TurnServerConfig = z.infer<typeof TurnServer>;
+
+const Turn = z
+  .object({
+    /** Shared secrets of coturn's use-auth-secret. The first one signs; all are accepted by coturn. */
+    secrets: z.array(secret).min(1).max(8),
+    /** At least 600 outside development; shorter lifetimes only let tests watch credentials expire mid-call. */
+    ttlSeconds: z.number().int().min(40).max(1800).default(900),
+    /** Push fresh credentials this long before the current ones expire. */
+    refreshBeforeSeconds: z.number().int().min(30).default(120),
+    /** One coturn: the host clients reach it on. Leave out when `servers` lists a pool. */
+    host: z.string().min(1).optional(),
+    /** Host name for turns: URLs, when the certificate names another host than `host`. */
+    tlsHost: z.string().min(1).optional(),
+    /** Several coturn instances sharing the secrets: each join gets a healthy, least-loaded one (and a spare). */
+    servers: z.array(TurnServer).min(1).max(32).optional(),
+    pool: TurnPool,
+    realm: z.string().min(1).default('zerorange'),
+    stunPort: port.default(3478),
+    turnPort: port.default(3478),
+    /** TURN over TLS; 0 leaves turns: out of the ICE servers. */
+    turnsPort: port.default(443),
+  })
+  .refine((t) => t.refreshBeforeSeconds < t.ttlSeconds, {
+    message: 'refreshBeforeSeconds must be less than ttlSeconds',
+    path: ['refreshBeforeSeconds'],
+  })
+  .superRefine((t, ctx) => {
+    if ((t.host === undefined) === (t.servers === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['host'], message: 'set either turn.host (one coturn) or turn.servers (a pool), not both and not neither' });
+    }
+    if (t.servers && (t.tlsHost !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tlsHost'], message: 'with turn.servers, set tlsHost on each server' });
+    }
+    const seen = { id: new Set<string>(), statsDb: new Set<number>() };
+    (t.servers ?? []).forEach((s, i) => {
+      if (seen.id.has(s.id)) ctx.addIssue({ code: 'custom', path: ['servers', i, 'id'], message: `${s.id} is listed twice` });
+      seen.id.add(s.id);
+      if (s.statsDb === undefined) return;
+      if (seen.statsDb.has(s.statsDb)) {
+        ctx.addIssue({ code: 'custom', path: ['servers', i, 'statsDb'], message: `database ${s.statsDb} is another server's: coturn deletes every allocation key in its database at start, so each instance needs its own` });
+      }
+      seen.statsDb.add(s.statsDb);
+    });
+  });
+
 export const ServerConfig = z
   .object({
     listen: z.object({ host: z.string().default('127.0.0.1'), port: port.default(8443) }).prefault({}),
@@ -130,27 +213,7 @@ export const ServerConfig = z
           });
         }
       }),
-    turn: z
-      .object({
-        /** Shared secrets of coturn's use-auth-secret. The first one signs; all are accepted by coturn. */
-        secrets: z.array(secret).min(1).max(8),
-        /** At least 600 outside development; shorter lifetimes only let tests watch credentials expire mid-call. */
-        ttlSeconds: z.number().int().min(40).max(1800).default(900),
-        /** Push fresh credentials this long before the current ones expire. */
-        refreshBeforeSeconds: z.number().int().min(30).default(120),
-        host: z.string().min(1),
-        /** Host name for turns: URLs, when the certificate names another host than `host`. */
-        tlsHost: z.string().min(1).optional(),
-        realm: z.string().min(1).default('zerorange'),
-        stunPort: port.default(3478),
-        turnPort: port.default(3478),
-        /** TURN over TLS; 0 leaves turns: out of the ICE servers. */
-        turnsPort: port.default(443),
-      })
-      .refine((t) => t.refreshBeforeSeconds < t.ttlSeconds, {
-        message: 'refreshBeforeSeconds must be less than ttlSeconds',
-        path: ['refreshBeforeSeconds'],
-      }),
+    turn: Turn,
     rooms: z
       .object({
         maxPeers: z.number().int().min(2).max(16).default(4),
@@ -236,6 +299,15 @@ export const ServerConfig = z
         message: 'is required (the https URL clients use, e.g. https://signal.example.com); only a development server (development: true) may go without',
       });
     }
+    (c.turn.servers ?? []).forEach((s, i) => {
+      if (s.statsDb === undefined) return;
+      const path = ['turn', 'servers', i, 'statsDb'];
+      const redis = c.cluster.redis;
+      if (!redis) ctx.addIssue({ code: 'custom', path, message: 'needs cluster.redis: coturn writes its allocations to that Redis' });
+      else if (Number(new URL(redis.url).pathname.slice(1) || 0) === s.statsDb) {
+        ctx.addIssue({ code: 'custom', path, message: "is the signaling nodes' own database (cluster.redis.url): give coturn's accounting a database of its own" });
+      }
+    });
     if (c.limits.headersTimeoutMs > c.limits.requestTimeoutMs) {
       ctx.addIssue({ code: 'custom', path: ['limits', 'headersTimeoutMs'], message: 'must not exceed limits.requestTimeoutMs' });
     }

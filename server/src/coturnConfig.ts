@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig, TurnServerConfig } from './config.js';
 
 const TEMPLATE = 'deploy/coturn/turnserver.conf.template';
 
@@ -28,6 +28,11 @@ export interface CoturnOptions {
   pidFile?: string;
   /** Development and tests only: relays between loopback addresses. */
   allowLoopbackPeers?: boolean;
+  /** The instance of turn.servers to render (its ports, addresses and statsdb); required with a pool. */
+  server?: string;
+  /** `IP:PORT` of instances a draining one redirects Allocates to (TURN UDP/TCP, and TLS), besides those turn.servers gives by address. */
+  alternateServers?: string[];
+  tlsAlternateServers?: string[];
 }
 
 export class CoturnConfigError extends Error {}
@@ -94,11 +99,82 @@ function checkPeerRules(text: string): void {
 }
 
 /**
+ * The settings of the instance being rendered: the single-host form as it is, or one entry of
+ * turn.servers with its ports and addresses (command-line addresses are added to the entry's).
+ */
+function instanceOf(config: ServerConfig, opts: CoturnOptions): { turn: Pick<ServerConfig['turn'], 'stunPort' | 'turnPort' | 'turnsPort' | 'secrets' | 'realm'>; opts: CoturnOptions; alternates: string[]; statsDb?: number } {
+  const servers = config.turn.servers;
+  if (!servers) {
+    if (opts.server !== undefined) throw new CoturnConfigError(`--server ${opts.server}: the configuration has no turn.servers (it uses turn.host)`);
+    return { turn: config.turn, opts, alternates: [] };
+  }
+  const entry = servers.find((s) => s.id === opts.server);
+  if (!entry) {
+    const ids = servers.map((s) => s.id).join(', ');
+    throw new CoturnConfigError(opts.server === undefined ? `turn.servers lists a pool: choose the instance with --server (${ids})` : `--server ${opts.server}: not in turn.servers (${ids})`);
+  }
+  const turn = {
+    ...config.turn,
+    stunPort: entry.turnPort ?? config.turn.stunPort,
+    turnPort: entry.turnPort ?? config.turn.turnPort,
+    turnsPort: entry.turnsPort ?? config.turn.turnsPort,
+  };
+  const merged: CoturnOptions = {
+    ...opts,
+    listeningIps: [...(entry.listeningIps ?? []), ...(opts.listeningIps ?? [])],
+    relayIps: [...(entry.relayIps ?? []), ...(opts.relayIps ?? [])],
+    externalIps: [...(entry.externalIps ?? []), ...(opts.externalIps ?? [])],
+  };
+  return { turn, opts: merged, alternates: entry.drain ? alternatesFor(entry.id, servers, config.turn, opts) : [], ...(entry.statsDb !== undefined ? { statsDb: entry.statsDb } : {}) };
+}
+
+const ADDRESS_PORT = (v: string) => {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(v);
+  return m !== null && isIP(m[1]!) !== 0 && Number(m[2]) > 0 && Number(m[2]) <= 65535;
+};
+const addressPort = (ip: string, port: number) => `${isIP(ip) === 6 ? `[${ip}]` : ip}:${port}`;
+
+/**
+ * A draining instance sends every new Allocate to the others (STUN 300 Try Alternate, which
+ * Chromium follows over UDP, TCP and TLS: test/e2e/alternateServer.spec.ts). coturn takes
+ * addresses only: the others' hosts where they are IP literals, plus any given on the command line.
+ */
+function alternatesFor(id: string, servers: TurnServerConfig[], turn: ServerConfig['turn'], opts: CoturnOptions): string[] {
+  const others = servers.filter((s) => s.id !== id && !s.drain);
+  const byAddress = others.filter((s) => isIP(s.host) !== 0);
+  const plain = [...byAddress.map((s) => addressPort(s.host, s.turnPort ?? turn.turnPort)), ...(opts.alternateServers ?? [])];
+  const tls = [
+    ...byAddress.filter((s) => (s.turnsPort ?? turn.turnsPort) !== 0).map((s) => addressPort(s.host, s.turnsPort ?? turn.turnsPort)),
+    ...(opts.tlsAlternateServers ?? []),
+  ];
+  if (plain.length === 0) {
+    throw new CoturnConfigError(`${id} is draining, and no other instance has an address coturn can redirect to: give --alternate-server IP:PORT (and --tls-alternate-server IP:PORT) for ${others.map((s) => s.id).join(', ') || 'an instance that is not draining'}`);
+  }
+  return [lines('alternate-server', plain, ADDRESS_PORT, 'an IP:PORT'), lines('tls-alternate-server', tls, ADDRESS_PORT, 'an IP:PORT')].filter(Boolean);
+}
+
+/**
+ * coturn's redis-statsdb line: the signaling nodes' Redis, in the instance's own database (coturn
+ * deletes every allocation key in its database at start, and its allocation ids repeat across instances). coturn 4.6.1
+ * talks to Redis without TLS, so a rediss:// Redis cannot take its statistics.
+ */
+function statsDbLine(config: ServerConfig, db: number): string {
+  const redis = config.cluster.redis;
+  if (!redis) throw new CoturnConfigError('turn.servers[].statsDb needs cluster.redis: coturn writes its allocations there');
+  const url = new URL(redis.url);
+  if (url.protocol === 'rediss:') throw new CoturnConfigError("turn.servers[].statsDb: coturn 4.6 cannot reach Redis over TLS (rediss://); give coturn a redis:// address on the private network, or leave statsDb out (the pool then ranks by probe latency)");
+  if (redis.username) throw new CoturnConfigError('turn.servers[].statsDb: coturn 4.6 authenticates to Redis with a password only, not an ACL user (cluster.redis.username)');
+  if (redis.password && /[\s"'#]/.test(redis.password)) throw new CoturnConfigError('turn.servers[].statsDb: the Redis password may not contain whitespace, quotes or # (coturn cannot read it)');
+  const fields = [`ip=${url.hostname.replace(/^\[|\]$/g, '')}`, `port=${url.port || '6379'}`, `dbname=${db}`, ...(redis.password ? [`password=${redis.password}`] : []), 'connect_timeout=5'];
+  return `redis-statsdb="${fields.join(' ')}"`;
+}
+
+/**
  * Renders coturn's configuration from the signaling server's: realm, secrets and ports come from
  * the one place, so the credentials and URLs clients receive always match what coturn accepts.
  */
-export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {}, template = readFileSync(findTemplate(), 'utf8')): string {
-  const { turn } = config;
+export function renderCoturnConfig(config: ServerConfig, options: CoturnOptions = {}, template = readFileSync(findTemplate(), 'utf8')): string {
+  const { turn, opts, statsDb, alternates } = instanceOf(config, options);
   if (turn.stunPort !== turn.turnPort) {
     throw new CoturnConfigError('coturn serves STUN and TURN on one port: turn.stunPort must equal turn.turnPort');
   }
@@ -135,6 +211,8 @@ export function renderCoturnConfig(config: ServerConfig, opts: CoturnOptions = {
     ALLOWED_PEER_IP_LINES: [lines('allowed-peer-ip', allowed, isIpRange, 'an address or a low-high address range'), opts.allowLoopbackPeers ? 'allow-loopback-peers' : ''].filter(Boolean).join('\n'),
     LOG_LINES: log === 'syslog' ? 'syslog' : log === 'stdout' ? 'log-file=stdout' : `log-file=${log}\nno-stdout-log`,
     PID_FILE: opts.pidFile ?? '/var/run/turnserver/turnserver.pid',
+    STATSDB_LINES: statsDb === undefined ? '' : statsDbLine(config, statsDb),
+    ALTERNATE_SERVER_LINES: alternates.join('\n'),
   };
   let out = template.replace(/@([A-Z_]+)@/g, (_m, key: string) => {
     const value = values[key];

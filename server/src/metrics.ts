@@ -39,6 +39,38 @@ export function createMetrics() {
       labelNames: ['trigger'] as const,
       registers: [registry],
     }),
+    // The TURN pool (turn.servers): per instance, from this node's probes and coturn's accounting.
+    turnProbeSeconds: new Histogram({
+      name: 'zerorange_turn_probe_seconds',
+      help: 'Time of a successful probe Allocate (connect and 401 challenge included), by TURN server and transport',
+      labelNames: ['server', 'transport'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    turnProbes: new Counter({
+      name: 'zerorange_turn_probes_total',
+      help: 'Probe Allocates by TURN server, transport and result (ok, fail)',
+      labelNames: ['server', 'transport', 'result'] as const,
+      registers: [registry],
+    }),
+    turnServerUp: new Gauge({
+      name: 'zerorange_turn_server_up',
+      help: '1 while a TURN server passes its probes on every transport and gets new joins, 0 once one fails',
+      labelNames: ['server'] as const,
+      registers: [registry],
+    }),
+    turnAllocations: new Gauge({
+      name: 'zerorange_turn_allocations',
+      help: "Live allocations of a TURN server, from coturn's redis-statsdb",
+      labelNames: ['server'] as const,
+      registers: [registry],
+    }),
+    turnAssigned: new Counter({
+      name: 'zerorange_turn_joins_assigned_total',
+      help: 'Joins handed each TURN server first',
+      labelNames: ['server'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -46,17 +46,27 @@ function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** ICE servers in the shape RTCPeerConnection takes: STUN, TURN UDP/TCP, and TURN over TLS. */
-export function buildIceServers(endpoints: TurnEndpoints, credential: TurnCredential): IceServer[] {
+function turnUrls(endpoints: TurnEndpoints): string[] {
   const host = hostForUrl(endpoints.host);
-  const servers: IceServer[] = [{ urls: `stun:${host}:${endpoints.stunPort}` }];
-  const turnUrls = [
-    `turn:${host}:${endpoints.turnPort}?transport=udp`,
-    `turn:${host}:${endpoints.turnPort}?transport=tcp`,
-  ];
+  const urls = [`turn:${host}:${endpoints.turnPort}?transport=udp`, `turn:${host}:${endpoints.turnPort}?transport=tcp`];
   if (endpoints.turnsPort > 0) {
-    turnUrls.push(`turns:${hostForUrl(endpoints.tlsHost ?? endpoints.host)}:${endpoints.turnsPort}?transport=tcp`);
+    urls.push(`turns:${hostForUrl(endpoints.tlsHost ?? endpoints.host)}:${endpoints.turnsPort}?transport=tcp`);
   }
-  servers.push({ urls: turnUrls, username: credential.username, credential: credential.credential });
-  return servers;
+  return urls;
+}
+
+/**
+ * ICE servers in the shape RTCPeerConnection takes: STUN of the first instance, then TURN UDP/TCP
+ * and TURN over TLS of each given instance in order (one credential: the instances share secrets).
+ * The browser gathers relay candidates from all of them, so an ICE restart after the first one
+ * fails finds the others without new servers.
+ */
+export function buildIceServers(endpoints: TurnEndpoints | readonly TurnEndpoints[], credential: TurnCredential): IceServer[] {
+  const list = Array.isArray(endpoints) ? endpoints : [endpoints as TurnEndpoints];
+  const first = list[0];
+  if (!first) throw new Error('buildIceServers needs at least one TURN server');
+  return [
+    { urls: `stun:${hostForUrl(first.host)}:${first.stunPort}` },
+    ...list.map((e) => ({ urls: turnUrls(e), username: credential.username, credential: credential.credential })),
+  ];
 }

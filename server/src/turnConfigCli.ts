@@ -4,11 +4,15 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { CoturnConfigError, renderCoturnConfig, type CoturnOptions } from './coturnConfig.js';
 
-const usage = `usage: npm run turn:config -- [--out FILE] [--cert FILE --key FILE] [--listening-ip IP]...
+const usage = `usage: npm run turn:config -- [--server ID] [--out FILE] [--cert FILE --key FILE] [--listening-ip IP]...
     [--relay-ip IP]... [--external-ip PUBLIC[/PRIVATE]]... [--allowed-peer-ip IP[-IP]]...
+    [--alternate-server IP:PORT]... [--tls-alternate-server IP:PORT]...
     [--min-port N] [--max-port N] [--tls-listening-port N] [--log syslog|stdout|FILE] [--pid-file FILE]
 Reads the signaling server's configuration (ZR_CONFIG and the ZR_* secret variables) and writes
-coturn's turnserver.conf from deploy/coturn/turnserver.conf.template (mode 0600: it holds secrets).`;
+coturn's turnserver.conf from deploy/coturn/turnserver.conf.template (mode 0600: it holds secrets).
+With a pool (turn.servers), --server names the instance: its ports, addresses and statistics database.
+A draining instance redirects new allocations to the others: to their hosts where those are IP
+addresses, and to each --alternate-server / --tls-alternate-server IP:PORT given.`;
 
 /** The command line as a deployment gives it; exported so tests render exactly what it renders. */
 export function parseTurnConfigArgs(args: string[]): { help: boolean; out?: string; options: CoturnOptions } {
@@ -16,6 +20,9 @@ export function parseTurnConfigArgs(args: string[]): { help: boolean; out?: stri
     args,
     options: {
       out: { type: 'string' },
+      server: { type: 'string' },
+      'alternate-server': { type: 'string', multiple: true },
+      'tls-alternate-server': { type: 'string', multiple: true },
       cert: { type: 'string' },
       key: { type: 'string' },
       'listening-ip': { type: 'string', multiple: true },
@@ -52,6 +59,9 @@ export function parseTurnConfigArgs(args: string[]): { help: boolean; out?: stri
     ...(tlsListeningPort !== undefined ? { tlsListeningPort } : {}),
     ...(values.log ? { log: values.log } : {}),
     ...(values['pid-file'] ? { pidFile: values['pid-file'] } : {}),
+    ...(values.server ? { server: values.server } : {}),
+    ...(values['alternate-server'] ? { alternateServers: values['alternate-server'] } : {}),
+    ...(values['tls-alternate-server'] ? { tlsAlternateServers: values['tls-alternate-server'] } : {}),
   };
   return { help: values.help ?? false, ...(values.out ? { out: values.out } : {}), options };
 }

@@ -44,6 +44,9 @@ export interface BarePeer {
   start(config: RTCConfiguration): Promise<void>;
   /** Creates and sends the offer; the other side answers by itself. */
   offer(): Promise<void>;
+  /** Restarts ICE (new credentials, new gathering) and sends the new offer, as the app does when a path fails. */
+  restartIce(): Promise<void>;
+  connectionState(): RTCPeerConnectionState;
   receive(msg: SignalMessage): Promise<void>;
   /** Resolves on the first of: connected, failed, (if asked) a local relay candidate, or the timeout. */
   wait(opts: { timeoutMs: number; orRelayCandidate?: boolean }): Promise<WaitOutcome>;
@@ -103,6 +106,11 @@ function installBarePeer(): void {
       await p.setLocalDescription();
       await send({ kind: 'description', description: p.localDescription!.toJSON() as RTCSessionDescriptionInit });
     },
+    async restartIce() {
+      need().restartIce();
+      await this.offer();
+    },
+    connectionState: () => need().connectionState,
     async receive(msg) {
       const p = need();
       if (msg.kind === 'candidate') {
