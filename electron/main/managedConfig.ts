@@ -38,6 +38,12 @@ const FileSchema = z.object({
       enabled: z.boolean().optional(),
       /** Pins the update channel (e.g. `stable`, `beta`); the feed's `<channel>.yml`. */
       channel: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a channel is lowercase letters, digits and hyphens').optional(),
+      /** The organisation's own update server (electron-updater's generic provider): an https URL. */
+      feedUrl: z
+        .url({ protocol: /^https$/, error: 'must be an https URL such as https://updates.example.com/zerorange/' })
+        .max(512)
+        .refine((u) => !new URL(u).username && !new URL(u).password, 'must not carry a user name or password')
+        .optional(),
     })
     .strict()
     .optional(),
@@ -51,8 +57,8 @@ export interface ManagedConfig {
   server: { origin: string; locked: boolean } | null;
   networkPolicy: NetworkPolicy | null;
   webrtcIpHandling: WebRtcIpHandling | null;
-  /** For the updater: whether it may run at all, and the channel it must follow (null: its own). */
-  updates: { enabled: boolean; channel: string | null };
+  /** For the updater: whether it may run at all, the channel it must follow and where from (null: its own). */
+  updates: { enabled: boolean; channel: string | null; feedUrl: string | null };
 }
 
 export const NO_MANAGED_CONFIG: Readonly<ManagedConfig> = Object.freeze({
@@ -60,7 +66,7 @@ export const NO_MANAGED_CONFIG: Readonly<ManagedConfig> = Object.freeze({
   server: null,
   networkPolicy: null,
   webrtcIpHandling: null,
-  updates: Object.freeze({ enabled: true, channel: null }),
+  updates: Object.freeze({ enabled: true, channel: null, feedUrl: null }),
 });
 
 export type ParsedManagedConfig = { ok: true; config: ManagedConfig; warnings: string[] } | { ok: false; problems: string[] };
@@ -99,7 +105,7 @@ function toConfig(file: FileShape, source: string, rules: LinkRules, warnings: s
       server,
       networkPolicy: file.networkPolicy ?? null,
       webrtcIpHandling: file.webrtcIpHandling ?? null,
-      updates: { enabled: file.updates?.enabled ?? true, channel: file.updates?.channel ?? null },
+      updates: { enabled: file.updates?.enabled ?? true, channel: file.updates?.channel ?? null, feedUrl: file.updates?.feedUrl ?? null },
     },
   };
 }

@@ -41,7 +41,7 @@ export function shellSettingsFromEnv(env: NodeJS.ProcessEnv, managed: Readonly<M
   const submitUrl = env.ZR_CRASH_SUBMIT_URL || null;
   return {
     settings: {
-      updates: { enabled: managed.updates.enabled && !updatesOff, channel: managed.updates.channel ?? channel, feedUrl },
+      updates: { enabled: managed.updates.enabled && !updatesOff, channel: managed.updates.channel ?? channel, feedUrl: managed.updates.feedUrl ?? feedUrl },
       // Setting a collector is the organisation's way of asking for uploads; the address is checked at start.
       crashReports: { uploadToServer: submitUrl !== null, submitUrl },
       managedIpPolicy: managed.webrtcIpHandling ?? managedIpPolicy,

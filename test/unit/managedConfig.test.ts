@@ -40,7 +40,7 @@ describe('managed configuration: reading', () => {
       lockServer: true,
       networkPolicy: 'relay-tls',
       webrtcIpHandling: 'disable_non_proxied_udp',
-      updates: { enabled: false, channel: 'beta' },
+      updates: { enabled: false, channel: 'beta', feedUrl: 'https://updates.example.com/zerorange/' },
     });
     expect(load(text)).toEqual({
       warnings: [],
@@ -49,7 +49,7 @@ describe('managed configuration: reading', () => {
         server: { origin: 'https://signal.example.com', locked: true },
         networkPolicy: 'relay-tls',
         webrtcIpHandling: 'disable_non_proxied_udp',
-        updates: { enabled: false, channel: 'beta' },
+        updates: { enabled: false, channel: 'beta', feedUrl: 'https://updates.example.com/zerorange/' },
       },
     });
   });
@@ -57,7 +57,7 @@ describe('managed configuration: reading', () => {
   it('pins a channel with updates left on, and presets a server without locking it', () => {
     const { config } = load(JSON.stringify({ serverUrl: 'https://calls.example.org', updates: { channel: 'stable' } }));
     expect(config.server).toEqual({ origin: 'https://calls.example.org', locked: false });
-    expect(config.updates).toEqual({ enabled: true, channel: 'stable' });
+    expect(config.updates).toEqual({ enabled: true, channel: 'stable', feedUrl: null });
     expect(config.networkPolicy).toBeNull();
   });
 
@@ -71,6 +71,8 @@ describe('managed configuration: reading', () => {
     ['{ "updates": { "enabled": "no" } }', /updates\.enabled:/],
     ['{ "updates": { "channel": "../../latest" } }', /updates\.channel: a channel is/],
     ['{ "updates": { "chanel": "beta" } }', /updates:.*chanel/],
+    ['{ "updates": { "feedUrl": "http://updates.example.com/" } }', /updates\.feedUrl: must be an https URL/],
+    ['{ "updates": { "feedUrl": "https://user:pw@updates.example.com/" } }', /updates\.feedUrl: must not carry a user name or password/],
   ])('a broken file (%s) is logged, naming the problem, and ignored as a whole', (text, problem) => {
     const { config, warnings } = load(text);
     expect(config).toEqual(NO_MANAGED_CONFIG);

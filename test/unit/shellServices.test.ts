@@ -224,11 +224,12 @@ describe('settings an administrator gives the shell (the managed file, then the 
   });
 
   it('the managed file decides where it speaks: updates off wins over the environment, its channel and IP policy over the environment’s', () => {
-    const managed = { ...NO_MANAGED_CONFIG, updates: { enabled: false, channel: 'stable' }, webrtcIpHandling: 'default_public_interface_only' as const };
-    const { settings } = shellSettingsFromEnv({ ZR_UPDATES: 'on', ZR_UPDATE_CHANNEL: 'beta', ZR_WEBRTC_IP_POLICY: 'disable_non_proxied_udp' }, managed);
-    expect(settings).toMatchObject({ updates: { enabled: false, channel: 'stable' }, managedIpPolicy: 'default_public_interface_only' });
+    const managed = { ...NO_MANAGED_CONFIG, updates: { enabled: false, channel: 'stable', feedUrl: 'https://updates.example.org/zr/' }, webrtcIpHandling: 'default_public_interface_only' as const };
+    const env = { ZR_UPDATES: 'on', ZR_UPDATE_CHANNEL: 'beta', ZR_UPDATE_URL: 'https://elsewhere.example.com/', ZR_WEBRTC_IP_POLICY: 'disable_non_proxied_udp' };
+    const { settings } = shellSettingsFromEnv(env, managed);
+    expect(settings).toMatchObject({ updates: { enabled: false, channel: 'stable', feedUrl: 'https://updates.example.org/zr/' }, managedIpPolicy: 'default_public_interface_only' });
     // The environment can still turn off what the file leaves on.
-    const off = shellSettingsFromEnv({ ZR_UPDATES: 'off' }, { ...NO_MANAGED_CONFIG, updates: { enabled: true, channel: null } });
+    const off = shellSettingsFromEnv({ ZR_UPDATES: 'off' }, { ...NO_MANAGED_CONFIG, updates: { enabled: true, channel: null, feedUrl: null } });
     expect(off.settings.updates).toMatchObject({ enabled: false, channel: null });
   });
 });
