@@ -9,10 +9,13 @@ import { effectivePolicy } from '../call/networkPolicy.js';
 import { ExponentialBackoffPolicy } from '../call/ReconnectPolicy.js';
 import type { RoomTokenSource } from '../call/RoomTokenSource.js';
 import { SignalClient } from '../call/SignalClient.js';
+import { StandbySocket } from '../call/StandbySocket.js';
 import type { StatsHistory } from '../call/stats/StatsHistory.js';
+import type { Clock } from '../call/timers.js';
 import { TypedEmitter } from '../call/TypedEmitter.js';
 import { DesktopError, type DesktopClient } from '../desktop.js';
 import type { AppState } from '../store/index.js';
+import { SetupHold } from './SetupHold.js';
 
 /** What the controller reads of the app (never writes: its events are mapped into the store by the binder). */
 export interface AppStateSource {
@@ -33,6 +36,10 @@ export interface CallControllerDeps {
   memory?: CallMemory;
   /** Passed to LocalMedia and CallSession (an AudioContext meter by default). */
   createMeter?: ConstructorParameters<typeof LocalMedia>[0]['createMeter'];
+  /** Timers of the standby socket and of holding the screen during call setup; tests drive a fake one. */
+  clock?: Partial<Clock>;
+  /** The longest the screen waits for a connection being set up (SETUP_HOLD_MS by default; 0: never). */
+  setupHoldMs?: number;
 }
 
 const SESSION_EVENTS = [CallEvent.PhaseChanged, CallEvent.Joined, CallEvent.SignalingChanged, CallEvent.PeerUpdated, CallEvent.PeerRemoved, CallEvent.Notice] as const;
@@ -57,9 +64,18 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
   /** Saves the call's record now (while in a call). */
   private saveCall: (() => void) | null = null;
+  /** The signaling socket opened while the pre-join screen shows (warmUp), for Join call to send `join` on. */
+  private standby: StandbySocket | null = null;
+  /** What the call and the devices report, held while a connection is being set up. */
+  private readonly hold: SetupHold;
 
   constructor(private readonly deps: CallControllerDeps) {
     super();
+    this.hold = new SetupHold({
+      deliver: ({ event, payload }) => this.emit(event, payload as never),
+      ...(deps.setupHoldMs !== undefined ? { maxHoldMs: deps.setupHoldMs } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
     deps.app.subscribe((state, previous) => {
       // When the room goes away (sign-out, another server, leaving), the call and the devices go with it.
       if (previous.room.status === 'joined' && state.room.status !== 'joined' && this.roomId !== null) this.leave();
@@ -95,7 +111,29 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   }
 
   private forward<E extends keyof CallControllerEvents>(source: TypedEmitter<Pick<CallControllerEvents, E>>, events: readonly E[]): void {
-    for (const event of events) this.unforward.push(source.on(event, (payload) => this.emit(event, payload)));
+    for (const event of events) this.unforward.push(source.on(event, (payload) => this.hold.push({ event, payload } as Parameters<SetupHold['push']>[0])));
+  }
+
+  /**
+   * The pre-join screen shows: the signaling socket for this room opens now (with the join's URL; the
+   * room token stays in the token source until Join call), so joining only sends `join`. Returns the
+   * stop for when the screen goes (a React effect's cleanup). Without a join at hand, nothing opens.
+   */
+  warmUp(roomId: string): () => void {
+    const join = this.deps.tokens.peek(roomId);
+    if (!join || this.session) return () => undefined;
+    this.standby?.close();
+    const standby = new StandbySocket({ WebSocket: this.deps.WebSocket, url: join.signalingUrl, ...this.deps.clock });
+    this.standby = standby;
+    return () => {
+      standby.close();
+      if (this.standby === standby) this.standby = null;
+    };
+  }
+
+  private closeStandby(): void {
+    this.standby?.close();
+    this.standby = null;
   }
 
   /**
@@ -138,12 +176,16 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     // The same participant after a reload: the server gives the same clientId the same peer id.
     const clientId = this.deps.memory?.clientIdFor(server, roomId, makeId) ?? makeId();
     this.rememberCall(server, roomId, clientId);
+    // Taken at the first connect, or closed once the join is settled either way.
+    const standby = this.standby;
+    this.standby = null;
     const signal = new SignalClient({
       WebSocket: this.deps.WebSocket,
       clientId,
       policy: new ExponentialBackoffPolicy(),
       // The pre-join's join for the first connect (synchronously, so the socket opens at once), a fresh one after that.
       getJoin: () => this.deps.tokens.take(roomId),
+      takeSocket: (url) => standby?.take(url) ?? null,
     });
     const session = new CallSession({
       signal,
@@ -154,8 +196,10 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
       ...(this.deps.createMeter ? { createMeter: this.deps.createMeter } : {}),
     });
     this.session = session;
+    this.hold.join();
     this.forward(session, SESSION_EVENTS);
     await session.start();
+    standby?.close();
   }
 
   /** Keeps the record of the call fresh while it lasts, so a reload after a crash finds it too. */
@@ -173,6 +217,8 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
 
   /** Ends the session and releases the devices; what is remembered of the call is the caller's choice. */
   private teardown(): void {
+    this.closeStandby();
+    this.hold.clear();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = null;
     this.saveCall = null;
@@ -188,6 +234,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
    * ghost, and keep the record so a reload comes back as the same participant.
    */
   pageHidden(): void {
+    this.closeStandby();
     if (!this.session) return;
     this.saveCall?.();
     this.teardown();
