@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DesktopApi } from '../../shared/ipc/desktopApi.js';
-import { CLOSE_CODE, PROTOCOL_VERSION, type JoinResponse, type PeerInfo } from '../../shared/protocol/index.js';
+import { CLOSE_CODE, PROTOCOL_VERSION, type IceServer, type JoinResponse, type PeerInfo } from '../../shared/protocol/index.js';
 import { RoomTokenSource } from '../../renderer/src/call/RoomTokenSource.js';
 import { CallController } from '../../renderer/src/controllers/CallController.js';
 import type { DesktopClient } from '../../renderer/src/desktop.js';
@@ -22,14 +22,14 @@ let store: AppStore;
 let controller: CallController;
 let fetched: string[];
 
-function setUp(options: { setupHoldMs?: number } = {}) {
+function setUp({ iceServers = [] as IceServer[] } = {}) {
   let n = 0;
   fetched = [];
   const tokens = new RoomTokenSource({
     fetch: async (roomId): Promise<JoinResponse> => {
       fetched.push(roomId);
       n += 1;
-      return { roomToken: `token-${n}`, expiresAt: '2030-01-01T00:00:00Z', iceServers: [], iceServersExpireAt: '2030-01-01T00:00:00Z', signalingUrl: URL, roomSizeLimit: 6 };
+      return { roomToken: `token-${n}`, expiresAt: '2030-01-01T00:00:00Z', iceServersExpireAt: '2030-01-01T00:00:00Z', signalingUrl: URL, roomSizeLimit: 6, iceServers };
     },
     now: clock.now,
   });
@@ -45,7 +45,6 @@ function setUp(options: { setupHoldMs?: number } = {}) {
     fillRandom: (bytes) => bytes.fill(7),
     createMeter: () => ({ close: () => undefined }),
     clock,
-    ...options,
   });
   bindCall(store, controller);
 }
@@ -67,9 +66,8 @@ async function clickJoin(): Promise<{ joined: Promise<void> }> {
   return { joined };
 }
 
-/** Pre-join, its socket open, Join call, and the welcome naming `peers`; `atClick` looks before the welcome. */
+/** After prejoin(): its socket open, Join call, and the welcome naming `peers`; `atClick` looks before the welcome. */
 async function joinedWith(peers: PeerInfo[], atClick: (ws: FakeWebSocket) => void = () => undefined): Promise<FakeWebSocket> {
-  await prejoin();
   const ws = FakeWebSocket.all[0]!;
   ws.accept();
   const { joined: joining } = await clickJoin();
@@ -109,6 +107,7 @@ describe('the pre-join screen opens the signaling socket ahead', () => {
 
   it('Join call sends `join` on it at once, with the pre-join’s token, and opens no other socket', async () => {
     setUp();
+    await prejoin();
     // In the click's task already: no socket handshake in between.
     await joinedWith([], (ws) => expect(joins(ws)).toEqual([{ type: 'join', v: PROTOCOL_VERSION, roomToken: 'token-1', clientId: expect.any(String) }]));
     expect(FakeWebSocket.all).toHaveLength(1);
@@ -231,9 +230,37 @@ describe('the pre-join screen opens the signaling socket ahead', () => {
   });
 });
 
+describe('the first offer’s peer connection is made on the pre-join screen', () => {
+  const ICE: IceServer[] = [{ urls: 'turns:turn.example.com:443?transport=tcp', username: 'u', credential: 'c' }];
+
+  it('with the tracks added and nothing negotiated; Join call offers on it', async () => {
+    setUp({ iceServers: ICE });
+    await prejoin();
+    await expect.poll(() => FakePc.all.length).toBe(1);
+    const warm = FakePc.all[0]!;
+    expect(warm.localDescription).toBeNull();
+    expect(warm.configs[0]).toMatchObject({ iceServers: ICE, iceTransportPolicy: 'all' });
+    await joinedWith([ALICE]);
+    expect(FakePc.all).toEqual([warm]);
+    expect(warm.localDescription).toMatchObject({ type: 'offer' });
+  });
+
+  it('made again for a policy chosen on the pre-join screen, and closed when the screen goes', async () => {
+    setUp({ iceServers: ICE });
+    const stop = await prejoin();
+    await expect.poll(() => FakePc.all.length).toBe(1);
+    controller.networkRemembered(fakeDesktopState({ restrictiveNetwork: true }));
+    expect(FakePc.all.map((pc) => pc.connectionState)).toEqual(['closed', 'new']);
+    expect(FakePc.all[1]!.configs[0]).toMatchObject({ iceTransportPolicy: 'relay' });
+    stop();
+    expect(FakePc.all.map((pc) => pc.connectionState)).toEqual(['closed', 'closed']);
+  });
+});
+
 describe('the screen waits while a connection is set up', () => {
   it('after Join call, the call shows once the peer is connected, or after the hold at most', async () => {
     setUp();
+    await prejoin();
     await joinedWith([ALICE]);
     // Nothing reached the screen during setup: still the pre-join (no render in the middle of it).
     expect(store.getState().call).toMatchObject({ phase: 'prejoin', order: [] });
@@ -245,6 +272,7 @@ describe('the screen waits while a connection is set up', () => {
 
   it('alone in the room, the call shows at the welcome; a newcomer’s tile waits for its connection', async () => {
     setUp();
+    await prejoin();
     const ws = await joinedWith([]);
     expect(store.getState().call).toMatchObject({ phase: 'in-call', order: [] });
     ws.receive({ type: 'peer-joined', peer: ALICE });
@@ -256,6 +284,7 @@ describe('the screen waits while a connection is set up', () => {
 
   it('a connection that fails is shown at once', async () => {
     setUp();
+    await prejoin();
     await joinedWith([ALICE]);
     expect(store.getState().call.phase).toBe('prejoin');
     FakePc.all.at(-1)!.become('failed');

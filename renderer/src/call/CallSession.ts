@@ -102,8 +102,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   private prepareOffer(): void {
     const { signal, media } = this.deps;
     const result = rtcConfigurationFor(this.deps.policy, signal.iceServers);
-    if (!result.ok || signal.iceServers.length === 0) return;
-    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
+    if (!result.ok || signal.iceServers.length === 0) return this.deps.warm?.close();
+    const made = this.deps.warm?.take(this.deps.policy, signal.iceServers, media.tracks()) ?? null;
+    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream, made });
   }
 
   private dropPrepared(): void {
@@ -403,6 +404,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.stats.dispose();
     this.detector?.dispose();
     this.dropPrepared();
+    this.deps.warm?.close();
     for (const off of this.unsubscribe.splice(0)) off();
     // Every link has a view (createLink makes one): removing the views takes the links too.
     for (const peerId of [...this.views.keys()]) this.removePeer(peerId);

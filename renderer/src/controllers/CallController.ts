@@ -10,6 +10,7 @@ import { ExponentialBackoffPolicy } from '../call/ReconnectPolicy.js';
 import type { RoomTokenSource } from '../call/RoomTokenSource.js';
 import { SignalClient } from '../call/SignalClient.js';
 import { StandbySocket } from '../call/StandbySocket.js';
+import { WarmConnection } from '../call/WarmConnection.js';
 import type { StatsHistory } from '../call/stats/StatsHistory.js';
 import type { Clock } from '../call/timers.js';
 import { TypedEmitter } from '../call/TypedEmitter.js';
@@ -66,6 +67,8 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   private saveCall: (() => void) | null = null;
   /** The signaling socket opened while the pre-join screen shows (warmUp), for Join call to send `join` on. */
   private standby: StandbySocket | null = null;
+  /** The first offer's peer connection, made while the pre-join screen shows (tracks added, nothing negotiated). */
+  private warm: WarmConnection | null = null;
   /** What the call and the devices report, held while a connection is being set up. */
   private readonly hold: SetupHold;
 
@@ -122,18 +125,30 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   warmUp(roomId: string): () => void {
     const join = this.deps.tokens.peek(roomId);
     if (!join || this.session) return () => undefined;
-    this.standby?.close();
+    this.closeStandby();
     const standby = new StandbySocket({ WebSocket: this.deps.WebSocket, url: join.signalingUrl, ...this.deps.clock });
     this.standby = standby;
+    void this.opening.then(() => this.rewarm());
     return () => {
-      standby.close();
-      if (this.standby === standby) this.standby = null;
+      if (this.standby === standby) this.closeStandby();
+      else standby.close();
     };
+  }
+
+  /** The pre-join's peer connection, made (again) for the policy and tracks it would join with now. */
+  private rewarm(): void {
+    this.warm?.close();
+    this.warm = null;
+    const join = this.roomId ? this.deps.tokens.peek(this.roomId) : null;
+    if (!this.standby || this.session || !this.media || !join) return;
+    this.warm = WarmConnection.make({ policy: this.policy, iceServers: join.iceServers, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: this.media.tracks(), stream: this.media.stream });
   }
 
   private closeStandby(): void {
     this.standby?.close();
     this.standby = null;
+    this.warm?.close();
+    this.warm = null;
   }
 
   /**
@@ -177,8 +192,9 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     const clientId = this.deps.memory?.clientIdFor(server, roomId, makeId) ?? makeId();
     this.rememberCall(server, roomId, clientId);
     // Taken at the first connect, or closed once the join is settled either way.
-    const standby = this.standby;
+    const { standby, warm } = this;
     this.standby = null;
+    this.warm = null;
     const signal = new SignalClient({
       WebSocket: this.deps.WebSocket,
       clientId,
@@ -193,6 +209,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
       RTCPeerConnection: this.deps.RTCPeerConnection,
       policy: this.policy,
       rememberNetwork: (restrictive) => void this.deps.desktop.rememberNetwork(restrictive).catch(() => undefined),
+      warm,
       ...(this.deps.createMeter ? { createMeter: this.deps.createMeter } : {}),
     });
     this.session = session;
@@ -276,6 +293,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     const media = this.media;
     if (!media) return;
     const track = await media.switchDevice(kind, deviceId);
+    if (!this.session) this.rewarm();
     if (track && !(kind === 'videoinput' && media.flags.screen)) {
       await this.session?.replaceTrack(track.kind as 'audio' | 'video', track);
     }
@@ -285,6 +303,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     if (this.roomId === null || this.session) return;
     this.policy = policy;
     this.emit(CallEvent.PolicyChanged, { policy });
+    this.rewarm();
   }
 
   /** The network policy setting; a call in progress keeps its own until it is joined again. */
