@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DesktopApi } from '../../shared/ipc/desktopApi.js';
 import { CLOSE_CODE, PROTOCOL_VERSION, type IceServer, type JoinResponse, type PeerInfo } from '../../shared/protocol/index.js';
 import { RoomTokenSource } from '../../renderer/src/call/RoomTokenSource.js';
+import { StandbySocket } from '../../renderer/src/call/StandbySocket.js';
 import { CallController } from '../../renderer/src/controllers/CallController.js';
 import type { DesktopClient } from '../../renderer/src/desktop.js';
 import { bindCall, createAppStore, type AppStore } from '../../renderer/src/store/index.js';
@@ -179,6 +180,18 @@ describe('the pre-join screen opens the signaling socket ahead', () => {
     FakeWebSocket.all[2]!.accept();
     expect(FakeWebSocket.live()).toEqual([FakeWebSocket.all[2]]);
     expect(store.getState().call).toMatchObject({ phase: 'prejoin', failure: null });
+  });
+
+  it('timed out by the server because its renewal ran late (a hidden window throttles timers): not opened again', () => {
+    setUp();
+    let now = 0;
+    // Timers that never fire, as in a throttled window: only the server's close comes.
+    const standby = new StandbySocket({ WebSocket: FakeWebSocket as unknown as typeof WebSocket, url: URL, now: () => now, setTimeout: () => 0, clearTimeout: () => undefined });
+    FakeWebSocket.all[0]!.accept();
+    now = 10_000;
+    FakeWebSocket.all[0]!.serverClose(CLOSE_CODE['join-timeout']!);
+    expect(FakeWebSocket.all).toHaveLength(1);
+    expect(standby.take(URL)).toBeNull();
   });
 
   it('closed under the join (before the welcome): joins again on a new socket with a new token, no error shown', async () => {

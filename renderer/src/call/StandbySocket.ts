@@ -131,6 +131,9 @@ export class StandbySocket {
     if (this.stopped || !newest) return;
     const lifetime = this.clock.now() - held.openedAt;
     if (code === CLOSE_CODE['join-timeout']) {
+      // Our renewal did not run in time: timers are throttled (a hidden window). Opening again would
+      // only be timed out again, every few seconds, for as long as it stays hidden; the join opens its own.
+      if (lifetime >= this.opts.maxAgeMs) return this.close();
       // The server's join timeout is shorter than we thought: stay well under it from now on.
       if (lifetime < SHORTEST_USEFUL_LIFETIME_MS) return this.close();
       this.opts.maxAgeMs = Math.min(this.opts.maxAgeMs, lifetime * 0.8);
