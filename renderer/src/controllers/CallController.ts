@@ -39,7 +39,7 @@ export interface CallControllerDeps {
   createMeter?: ConstructorParameters<typeof LocalMedia>[0]['createMeter'];
   /** Timers of the standby socket and of holding the screen during call setup; tests drive a fake one. */
   clock?: Partial<Clock>;
-  /** The longest the screen waits for a connection being set up (SETUP_HOLD_MS by default; 0: never). */
+  /** The longest the screen waits for a connection being set up (SETUP_HOLD_MS by default). */
   setupHoldMs?: number;
 }
 
