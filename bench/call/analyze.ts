@@ -47,8 +47,9 @@ export const STEP_ORDER = [
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
+/** The first peer connection active from `t` on: the app may make it earlier (on the pre-join screen). */
 function pcAfter(marks: Mark[], t: number): number | null {
-  return marks.find((m) => m.name === 'pc-new' && m.at >= t)?.pc ?? null;
+  return marks.find((m) => m.pc !== undefined && m.at >= t)?.pc ?? null;
 }
 
 /** Bob's own marks from t0: connection-independent ones and those of peer connection `pc`. */

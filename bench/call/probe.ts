@@ -55,7 +55,7 @@ export interface Probe {
   reset(): void;
   dump(): ProbeDump;
   mark(name: string, pc?: number): void;
-  /** Resolves once a peer connection created at or after `since` has every mark in `names`, or on timeout. */
+  /** Resolves once a peer connection active at or after `since` (created then, or marked since) has every mark in `names`, or on timeout. */
   waitPc(since: number, names: string[], timeoutMs: number, pc?: number): Promise<boolean>;
   /** "local/remote relayProtocol" of the selected pair, e.g. "relay/host tls". */
   pathOf(pc: RTCPeerConnection): Promise<string | null>;
@@ -235,8 +235,9 @@ function probeMain(): void {
     waitPc(since, names, timeoutMs, pc) {
       return new Promise<boolean>((resolve) => {
         const check = () => {
-          const candidates = marks.filter((m) => m.name === 'pc-new' && m.at >= since && (pc === undefined || m.pc === pc));
-          if (!candidates.some((m) => has(m.pc!, names))) return;
+          // The app's first connection may be made before the click (on the pre-join screen) and used after it.
+          const candidates = new Set(marks.filter((m) => m.pc !== undefined && m.at >= since && (pc === undefined || m.pc === pc)).map((m) => m.pc!));
+          if (![...candidates].some((id) => has(id, names))) return;
           finish(true);
         };
         const finish = (ok: boolean) => {

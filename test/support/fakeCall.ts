@@ -1,5 +1,10 @@
+import type { DesktopState } from '../../shared/ipc/desktopApi.js';
 import type { IceServer, SignalData } from '../../shared/protocol/index.js';
 import { ConnectionState, type SignalEvent, type SignalEventPayloads } from '../../renderer/src/call/signalTypes.js';
+import { FakeStream } from './fakeMediaStream.js';
+
+/** Just enough of MediaStream for LocalMedia (install it as globalThis.MediaStream). */
+export { FakeStream };
 
 // Stand-ins for the browser's RTCPeerConnection and the signaling client, so the call domain runs in
 // Node: negotiation is real (PeerLink's perfect negotiation), the network is whatever a test says.
@@ -91,3 +96,97 @@ export class FakeSignal {
   }
 }
 
+
+/** A camera or microphone track: enabled flag, ended on stop. */
+export class FakeTrack {
+  enabled = true;
+  readyState: 'live' | 'ended' = 'live';
+  constructor(readonly kind: 'audio' | 'video') {}
+  getSettings() {
+    return { deviceId: `${this.kind}-1` };
+  }
+  stop() {
+    this.readyState = 'ended';
+  }
+  addEventListener() {}
+}
+
+/** Media devices that open fake tracks; `opened` lists every track handed out. */
+export function fakeMediaDevices(): { devices: MediaDevices; opened: FakeTrack[] } {
+  const opened: FakeTrack[] = [];
+  const devices = {
+    getUserMedia: async (c: MediaStreamConstraints) => {
+      const tracks = [...(c.audio ? [new FakeTrack('audio')] : []), ...(c.video ? [new FakeTrack('video')] : [])];
+      opened.push(...tracks);
+      return new FakeStream(tracks);
+    },
+    enumerateDevices: async () => [],
+  } as unknown as MediaDevices;
+  return { devices, opened };
+}
+
+/**
+ * A WebSocket the test plays the server of: `accept()` opens it, `receive()` delivers a server
+ * message, `serverClose()` closes it from the far end. Events are delivered synchronously.
+ */
+export class FakeWebSocket {
+  static all: FakeWebSocket[] = [];
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+  readyState = 0;
+  readonly sent: Record<string, unknown>[] = [];
+  /** The code this side closed with, if it did. */
+  closedWith: number | null = null;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: string }) => void) | null = null;
+  onclose: ((ev: { code: number }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeWebSocket.all.push(this);
+  }
+  /** Sockets not closed (open or opening). */
+  static live(): FakeWebSocket[] {
+    return FakeWebSocket.all.filter((ws) => ws.readyState < FakeWebSocket.CLOSING);
+  }
+  send(data: string) {
+    if (this.readyState !== this.OPEN) throw new Error('send on a socket that is not open');
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+  close(code = 1000) {
+    if (this.readyState >= this.CLOSING) return;
+    this.closedWith = code;
+    this.readyState = this.CLOSED;
+    this.onclose?.({ code });
+  }
+  accept() {
+    this.readyState = this.OPEN;
+    this.onopen?.({});
+  }
+  receive(msg: object) {
+    this.onmessage?.({ data: JSON.stringify(msg) });
+  }
+  serverClose(code: number) {
+    if (this.readyState === this.CLOSED) return;
+    this.readyState = this.CLOSED;
+    this.onclose?.({ code });
+  }
+}
+
+/** Main's state for a signed-in user on a known server. */
+export const fakeDesktopState = (patch: Partial<DesktopState> = {}): DesktopState => ({
+  server: { origin: 'https://calls.example.org', config: {} as NonNullable<DesktopState['server']>['config'] },
+  user: { sub: 'alice', name: 'Alice', email: null, username: null },
+  signingIn: false,
+  tokenStorage: 'keystore',
+  tokenStorageNote: null,
+  knownServers: ['https://calls.example.org'],
+  networkPolicy: 'auto',
+  restrictiveNetwork: false,
+  ...patch,
+});

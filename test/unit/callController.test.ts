@@ -6,47 +6,11 @@ import { RoomTokenSource } from '../../renderer/src/call/RoomTokenSource.js';
 import { CallController } from '../../renderer/src/controllers/CallController.js';
 import { DesktopError, type DesktopClient } from '../../renderer/src/desktop.js';
 import { bindCall, createAppStore, type AppStore } from '../../renderer/src/store/index.js';
-import { FakePc } from '../support/fakeCall.js';
-import { FakeStream } from '../support/fakeMediaStream.js';
+import { fakeDesktopState as desktopState, FakePc, FakeStream, fakeMediaDevices } from '../support/fakeCall.js';
 import { TestServer } from '../support/signalTestServer.js';
 
 // The controller on its own: what the screens call, with fake media devices and peer connections and
 // a stand-in signaling server. Everything it reports reaches the store through the binder only.
-
-class FakeTrack {
-  enabled = true;
-  readyState: 'live' | 'ended' = 'live';
-  constructor(readonly kind: 'audio' | 'video') {}
-  getSettings() {
-    return { deviceId: `${this.kind}-1` };
-  }
-  stop() {
-    this.readyState = 'ended';
-  }
-  addEventListener() {}
-}
-
-const opened: FakeTrack[] = [];
-const devices = {
-  getUserMedia: async (c: MediaStreamConstraints) => {
-    const tracks = [...(c.audio ? [new FakeTrack('audio')] : []), ...(c.video ? [new FakeTrack('video')] : [])];
-    opened.push(...tracks);
-    return new FakeStream(tracks);
-  },
-  enumerateDevices: async () => [],
-} as unknown as MediaDevices;
-
-const desktopState = (patch: Partial<DesktopState> = {}): DesktopState => ({
-  server: { origin: 'https://calls.example.org', config: {} as NonNullable<DesktopState['server']>['config'] },
-  user: { sub: 'alice', name: 'Alice', email: null, username: null },
-  signingIn: false,
-  tokenStorage: 'keystore',
-  tokenStorageNote: null,
-  knownServers: ['https://calls.example.org'],
-  networkPolicy: 'auto',
-  restrictiveNetwork: false,
-  ...patch,
-});
 
 let server: TestServer;
 let store: AppStore;
@@ -96,6 +60,8 @@ function setUp(desktop: DesktopState) {
 async function joinRoomSlice(roomId: string) {
   expect(await store.getState().joinRoom(roomId)).toBe(true);
 }
+
+const { devices, opened } = fakeMediaDevices();
 
 beforeEach(async () => {
   (globalThis as { MediaStream?: unknown }).MediaStream = FakeStream;
@@ -167,6 +133,10 @@ describe('CallController', () => {
     await server.until(() => conn.received.length > 0);
     expect(conn.received[0]).toMatchObject({ type: 'join', roomToken: 'token-1' });
     expect(fetched).toEqual(['standup']);
+    // The screen waits for the connections being set up (each render would delay them)…
+    expect(store.getState().call.phase).toBe('prejoin');
+    // …and shows the call once they are connected.
+    for (const pc of FakePc.all.filter((p) => p.connectionState === 'new')) pc.become('connected');
     expect(store.getState().call).toMatchObject({ phase: 'in-call', selfId: 'self-0001', order: ['peer-aaaaaaaa', 'peer-bbbbbbbb'] });
   });
 

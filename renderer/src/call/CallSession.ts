@@ -108,8 +108,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const { signal, media } = this.deps;
     const result = rtcConfigurationFor(this.deps.policy, signal.iceServers);
     // Frame transforms go on before a connection first negotiates, and that needs the peer: no offer ahead.
-    if (!result.ok || signal.iceServers.length === 0 || this.e2ee) return;
-    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream });
+    if (!result.ok || signal.iceServers.length === 0 || this.e2ee) return this.deps.warm?.close();
+    const made = this.deps.warm?.take(this.deps.policy, signal.iceServers, media.tracks()) ?? null;
+    this.prepared = new PreparedOffer({ config: result.config, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: media.tracks(), stream: media.stream, made });
   }
 
   private dropPrepared(): void {
@@ -424,6 +425,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.detector?.dispose();
     this.dropPrepared();
     this.e2ee?.close();
+    this.deps.warm?.close();
     for (const off of this.unsubscribe.splice(0)) off();
     // Every link has a view (createLink makes one): removing the views takes the links too.
     for (const peerId of [...this.views.keys()]) this.removePeer(peerId);

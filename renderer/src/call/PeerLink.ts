@@ -44,7 +44,7 @@ type HeldEvent =
   | { kind: 'gathering-start' };
 
 /** Sends our tracks, and receives audio and video whether or not we send them. */
-function addMedia(pc: RTCPeerConnection, tracks: MediaStreamTrack[], stream: MediaStream): Map<string, RTCRtpSender> {
+export function addMedia(pc: RTCPeerConnection, tracks: MediaStreamTrack[], stream: MediaStream): Map<string, RTCRtpSender> {
   const senders = new Map<string, RTCRtpSender>();
   // addTrack (not addTransceiver): a colliding remote offer can then reuse these transceivers.
   for (const track of tracks) senders.set(track.kind, pc.addTrack(track, stream));
@@ -67,10 +67,11 @@ export class PreparedOffer {
   readonly ready: Promise<void>;
   private held: HeldEvent[] = [];
 
-  constructor(opts: { config: RTCConfiguration; RTCPeerConnection: typeof RTCPeerConnection; tracks: MediaStreamTrack[]; stream: MediaStream }) {
-    const pc = new opts.RTCPeerConnection(opts.config);
+  /** `made`: the connection made ahead with these tracks (WarmConnection), else one is made now. */
+  constructor(opts: { config: RTCConfiguration; RTCPeerConnection: typeof RTCPeerConnection; tracks: MediaStreamTrack[]; stream: MediaStream; made?: { pc: RTCPeerConnection; senders: Map<string, RTCRtpSender> } | null }) {
+    const pc = opts.made?.pc ?? new opts.RTCPeerConnection(opts.config);
     this.pc = pc;
-    this.senders = addMedia(pc, opts.tracks, opts.stream);
+    this.senders = opts.made?.senders ?? addMedia(pc, opts.tracks, opts.stream);
     pc.onicecandidate = ({ candidate }) => this.held.push({ kind: 'candidate', candidate });
     pc.onicecandidateerror = (event) => this.held.push({ kind: 'candidate-error', event: event as RTCPeerConnectionIceErrorEvent });
     pc.onicegatheringstatechange = () => {

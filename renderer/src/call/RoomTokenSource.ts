@@ -38,6 +38,16 @@ export class RoomTokenSource {
     return response;
   }
 
+  /** The cached join for this room if take() would hand it out now, without taking it. */
+  peek(roomId: string): JoinResponse | null {
+    const cached = this.cached;
+    return cached && this.usable(cached, roomId) ? cached.response : null;
+  }
+
+  private usable(cached: { roomId: string; response: JoinResponse; at: number }, roomId: string): boolean {
+    return cached.roomId === roomId && !this.used.has(cached.response.roomToken) && this.now() - cached.at < (this.deps.freshMs ?? JOIN_FRESH_MS);
+  }
+
   /**
    * A join to connect with: the cached one when it is for this room, fresh and unused (synchronously,
    * so the socket opens at once), else a newly fetched one.
@@ -45,7 +55,7 @@ export class RoomTokenSource {
   take(roomId: string): JoinResponse | Promise<JoinResponse> {
     const cached = this.cached;
     this.cached = null;
-    if (cached && cached.roomId === roomId && !this.used.has(cached.response.roomToken) && this.now() - cached.at < (this.deps.freshMs ?? JOIN_FRESH_MS)) {
+    if (cached && this.usable(cached, roomId)) {
       return this.spend(cached.response);
     }
     return this.deps.fetch(roomId).then((response) => this.spend(response));

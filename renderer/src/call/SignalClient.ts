@@ -41,10 +41,22 @@ export interface SignalClientDeps extends Partial<Clock> {
   /** Messages kept while reconnecting. */
   maxQueuedMessages?: number;
   /**
+   * A socket opened ahead for the first connect (the pre-join's standby socket, for this URL), or null:
+   * the join then goes out at once instead of after the TCP and WebSocket handshakes.
+   */
+  takeSocket?: (url: string) => WebSocket | null;
+  /**
    * Names this call for the server (16-64 base64url characters, random per call): reconnecting with
    * it keeps our peer id, so the other peers keep their peer connections to us.
    */
   clientId?: string;
+}
+
+/** A socket opened ahead closed before the welcome: the join is made again on a new one. */
+class StandbyLost extends SignalError {
+  constructor(cause: SignalError) {
+    super(cause.code, cause.message, { ...(cause.closeCode !== undefined ? { closeCode: cause.closeCode } : {}), cause });
+  }
 }
 
 /** Speaks the signaling protocol over one WebSocket at a time; owns no peer connections. */
@@ -108,7 +120,12 @@ export class SignalClient {
     if (this._state !== ConnectionState.Disconnected) throw new Error(`connect() called while ${this._state}`);
     this.setState(ConnectionState.Connecting);
     try {
-      await this.attempt(false);
+      await this.attempt(false, true).catch((err: unknown) => {
+        // A socket opened ahead that closed under the join (the server's join timeout, a restart) is
+        // not the user's problem: join again on a new socket, with a new token (they are single-use).
+        if (!(err instanceof StandbyLost) || this.is(ConnectionState.Closed)) throw err;
+        return this.attempt(false, false);
+      });
     } catch (err) {
       const error = toSignalError(err);
       // close() may have run meanwhile; Closed is final.
@@ -153,7 +170,7 @@ export class SignalClient {
     this.finish(null);
   }
 
-  private async attempt(reconnected: boolean): Promise<void> {
+  private async attempt(reconnected: boolean, standby = false): Promise<void> {
     let join: JoinResponse;
     try {
       const pending = this.deps.getJoin();
@@ -166,7 +183,8 @@ export class SignalClient {
     // Known before the welcome: a newcomer prepares its first offer while the socket opens.
     this._iceServers = join.iceServers;
     return new Promise<void>((resolve, reject) => {
-      const ws = new this.deps.WebSocket(join.signalingUrl);
+      const taken = standby ? (this.deps.takeSocket?.(join.signalingUrl) ?? null) : null;
+      const ws = taken ?? new this.deps.WebSocket(join.signalingUrl);
       this.socket = ws;
       let welcomed = false;
       let fatal: { code: ErrorCode; message: string } | null = null;
@@ -183,7 +201,7 @@ export class SignalClient {
         this.connectTimeoutMs,
       );
       // The room token is the first and only secret on this socket; it goes out once and is never kept.
-      ws.onopen = () =>
+      const sendJoin = () =>
         ws.send(
           JSON.stringify({
             type: 'join',
@@ -192,6 +210,8 @@ export class SignalClient {
             ...(this.deps.clientId ? { clientId: this.deps.clientId } : {}),
           } satisfies ClientMessage),
         );
+      if (ws.readyState === ws.OPEN) sendJoin();
+      else ws.onopen = sendJoin;
       ws.onerror = () => {}; // a close event always follows
       ws.onmessage = (ev: MessageEvent) => {
         const msg = this.parse(ev.data);
@@ -212,7 +232,7 @@ export class SignalClient {
         const error = fatal
           ? new SignalError(fatal.code, fatal.message, { closeCode: ev.code })
           : new SignalError('socket-closed', `the signaling connection closed (${ev.code})`, { closeCode: ev.code });
-        if (!welcomed) return fail(error);
+        if (!welcomed) return fail(taken && (!fatal || fatal.code === 'join-timeout') ? new StandbyLost(error) : error);
         this.abandon(ws);
         this.onLost(error);
       };

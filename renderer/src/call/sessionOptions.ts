@@ -3,6 +3,7 @@ import type { FrameEncryptionOptions } from './e2ee/E2eeCall.js';
 import type { MediaFlags } from './events.js';
 import type { SignalClient } from './SignalClient.js';
 import type { Clock } from './timers.js';
+import type { WarmConnection } from './WarmConnection.js';
 
 /** What a session sends: LocalMedia, or a stand-in in tests. */
 export interface MediaSource {
@@ -19,6 +20,8 @@ export interface CallSessionDeps {
   RTCPeerConnection: typeof RTCPeerConnection;
   policy: NetworkPolicy;
   rememberNetwork: (restrictive: boolean) => void;
+  /** The first offer's connection, made on the pre-join screen; used if it fits, closed either way. */
+  warm?: WarmConnection | null;
   /** Timers of the session's own decisions (grace periods, restarts, timeouts); tests drive a fake one. */
   clock?: Partial<Clock>;
   /** A level meter per remote stream (an AudioContext by default). */

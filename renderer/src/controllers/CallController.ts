@@ -10,10 +10,14 @@ import { effectivePolicy } from '../call/networkPolicy.js';
 import { ExponentialBackoffPolicy } from '../call/ReconnectPolicy.js';
 import type { RoomTokenSource } from '../call/RoomTokenSource.js';
 import { SignalClient } from '../call/SignalClient.js';
+import { StandbySocket } from '../call/StandbySocket.js';
+import { WarmConnection } from '../call/WarmConnection.js';
 import type { StatsHistory } from '../call/stats/StatsHistory.js';
+import type { Clock } from '../call/timers.js';
 import { TypedEmitter } from '../call/TypedEmitter.js';
 import { DesktopError, type DesktopClient } from '../desktop.js';
 import type { AppState } from '../store/index.js';
+import { SetupHold } from './SetupHold.js';
 
 /** What the controller reads of the app (never writes: its events are mapped into the store by the binder). */
 export interface AppStateSource {
@@ -36,6 +40,10 @@ export interface CallControllerDeps {
   createMeter?: ConstructorParameters<typeof LocalMedia>[0]['createMeter'];
   /** Asked at each join: frame encryption for that call, or null for DTLS-SRTP only. */
   frameEncryption?: () => FrameEncryptionOptions | null;
+  /** Timers of the standby socket and of holding the screen during call setup; tests drive a fake one. */
+  clock?: Partial<Clock>;
+  /** The longest the screen waits for a connection being set up (SETUP_HOLD_MS by default). */
+  setupHoldMs?: number;
 }
 
 const SESSION_EVENTS = [CallEvent.PhaseChanged, CallEvent.Joined, CallEvent.SignalingChanged, CallEvent.PeerUpdated, CallEvent.PeerRemoved, CallEvent.Notice] as const;
@@ -60,9 +68,20 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
   /** Saves the call's record now (while in a call). */
   private saveCall: (() => void) | null = null;
+  /** The signaling socket opened while the pre-join screen shows (warmUp), for Join call to send `join` on. */
+  private standby: StandbySocket | null = null;
+  /** The first offer's peer connection, made while the pre-join screen shows (tracks added, nothing negotiated). */
+  private warm: WarmConnection | null = null;
+  /** What the call and the devices report, held while a connection is being set up. */
+  private readonly hold: SetupHold;
 
   constructor(private readonly deps: CallControllerDeps) {
     super();
+    this.hold = new SetupHold({
+      deliver: ({ event, payload }) => this.emit(event, payload as never),
+      ...(deps.setupHoldMs !== undefined ? { maxHoldMs: deps.setupHoldMs } : {}),
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
     deps.app.subscribe((state, previous) => {
       // When the room goes away (sign-out, another server, leaving), the call and the devices go with it.
       if (previous.room.status === 'joined' && state.room.status !== 'joined' && this.roomId !== null) this.leave();
@@ -108,7 +127,41 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
   }
 
   private forward<E extends keyof CallControllerEvents>(source: TypedEmitter<Pick<CallControllerEvents, E>>, events: readonly E[]): void {
-    for (const event of events) this.unforward.push(source.on(event, (payload) => this.emit(event, payload)));
+    for (const event of events) this.unforward.push(source.on(event, (payload) => this.hold.push({ event, payload } as Parameters<SetupHold['push']>[0])));
+  }
+
+  /**
+   * The pre-join screen shows: the signaling socket for this room opens now (with the join's URL; the
+   * room token stays in the token source until Join call), so joining only sends `join`. Returns the
+   * stop for when the screen goes (a React effect's cleanup). Without a join at hand, nothing opens.
+   */
+  warmUp(roomId: string): () => void {
+    const join = this.deps.tokens.peek(roomId);
+    if (!join || this.session) return () => undefined;
+    this.closeStandby();
+    const standby = new StandbySocket({ WebSocket: this.deps.WebSocket, url: join.signalingUrl, ...this.deps.clock });
+    this.standby = standby;
+    void this.opening.then(() => this.rewarm());
+    return () => {
+      if (this.standby === standby) this.closeStandby();
+      else standby.close();
+    };
+  }
+
+  /** The pre-join's peer connection, made (again) for the policy and tracks it would join with now. */
+  private rewarm(): void {
+    this.warm?.close();
+    this.warm = null;
+    const join = this.roomId ? this.deps.tokens.peek(this.roomId) : null;
+    if (!this.standby || this.session || !this.media || !join) return;
+    this.warm = WarmConnection.make({ policy: this.policy, iceServers: join.iceServers, RTCPeerConnection: this.deps.RTCPeerConnection, tracks: this.media.tracks(), stream: this.media.stream });
+  }
+
+  private closeStandby(): void {
+    this.standby?.close();
+    this.standby = null;
+    this.warm?.close();
+    this.warm = null;
   }
 
   /**
@@ -156,12 +209,17 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     // The same participant after a reload: the server gives the same clientId the same peer id.
     const clientId = this.deps.memory?.clientIdFor(server, roomId, makeId) ?? makeId();
     this.rememberCall(server, roomId, clientId);
+    // Taken at the first connect, or closed once the join is settled either way.
+    const { standby, warm } = this;
+    this.standby = null;
+    this.warm = null;
     const signal = new SignalClient({
       WebSocket: this.deps.WebSocket,
       clientId,
       policy: new ExponentialBackoffPolicy(),
       // The pre-join's join for the first connect (synchronously, so the socket opens at once), a fresh one after that.
       getJoin: () => this.deps.tokens.take(roomId),
+      takeSocket: (url) => standby?.take(url) ?? null,
     });
     const e2ee = this.deps.frameEncryption?.() ?? null;
     const session = new CallSession({
@@ -170,12 +228,15 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
       RTCPeerConnection: this.deps.RTCPeerConnection,
       policy: this.policy,
       rememberNetwork: (restrictive) => void this.deps.desktop.rememberNetwork(restrictive).catch(() => undefined),
+      warm,
       ...(this.deps.createMeter ? { createMeter: this.deps.createMeter } : {}),
       ...(e2ee ? { e2ee } : {}),
     });
     this.session = session;
+    this.hold.join();
     this.forward(session, SESSION_EVENTS);
     await session.start();
+    standby?.close();
   }
 
   /** Keeps the record of the call fresh while it lasts, so a reload after a crash finds it too. */
@@ -193,6 +254,8 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
 
   /** Ends the session and releases the devices; what is remembered of the call is the caller's choice. */
   private teardown(): void {
+    this.closeStandby();
+    this.hold.clear();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = null;
     this.saveCall = null;
@@ -208,6 +271,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
    * ghost, and keep the record so a reload comes back as the same participant.
    */
   pageHidden(): void {
+    this.closeStandby();
     if (!this.session) return;
     this.saveCall?.();
     this.teardown();
@@ -249,6 +313,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     const media = this.media;
     if (!media) return;
     const track = await media.switchDevice(kind, deviceId);
+    if (!this.session) this.rewarm();
     if (track && !(kind === 'videoinput' && media.flags.screen)) {
       await this.session?.replaceTrack(track.kind as 'audio' | 'video', track);
     }
@@ -263,6 +328,7 @@ export class CallController extends TypedEmitter<CallControllerEvents> {
     if (this.roomId === null || this.session) return;
     this.policy = policy;
     this.emit(CallEvent.PolicyChanged, { policy });
+    this.rewarm();
   }
 
   /** The network policy setting; a call in progress keeps its own until it is joined again. */

@@ -26,6 +26,9 @@ export function PreJoinScreen({ roomId, server, roomSizeLimit }: PreJoinScreenPr
     if (phase === 'idle') run(callController().prepare(roomId), 'Opening the preview');
   }, [phase, roomId]);
 
+  // The signaling socket opens while this screen shows, so Join call only sends `join`; it closes when the screen goes.
+  useEffect(() => callController().warmUp(roomId), [roomId]);
+
   function joinCall() {
     setJoining(true);
     run(
