@@ -37,9 +37,12 @@ export class FakePc {
   addTrack() {
     return { replaceTrack: async () => undefined };
   }
-  async setLocalDescription() {
+  async createAnswer(): Promise<RTCSessionDescriptionInit> {
+    return { type: 'answer', sdp: `v=0\r\no=- ${this.session} ${this.version++} IN IP4 127.0.0.1\r\na=setup:active\r\n` };
+  }
+  async setLocalDescription(given?: RTCSessionDescriptionInit) {
     const type = this.signalingState === 'have-remote-offer' ? 'answer' : 'offer';
-    this.localDescription = { type, sdp: `v=0\r\no=- ${this.session} ${this.version++} IN IP4 127.0.0.1\r\n` };
+    this.localDescription = given ?? { type, sdp: `v=0\r\no=- ${this.session} ${this.version++} IN IP4 127.0.0.1\r\n` };
     this.signalingState = type === 'offer' ? 'have-local-offer' : 'stable';
   }
   async setRemoteDescription(d: RTCSessionDescriptionInit) {

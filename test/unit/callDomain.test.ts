@@ -110,6 +110,22 @@ describe('call domain: the welcome/offer race', () => {
     expect(sentTo(BOB.peerId, 'description').map((m) => (m.data as { description: { type: string } }).description.type)).toEqual(['answer']);
   });
 
+  it('its first answer takes the DTLS server role; a later answer keeps the role the first one set', async () => {
+    signal.emit(SignalEvent.PeerJoined, BOB);
+    signal.emit(SignalEvent.Signal, { from: BOB.peerId, data: offerFrom('901') });
+    await settle();
+    const answers = () => sentTo(BOB.peerId, 'description').map((m) => (m.data as { description: { sdp: string } }).description.sdp);
+    expect(answers()[0]).toMatch(/^a=setup:passive\r$/m);
+    expect(answers()[0]).not.toMatch(/a=setup:active/);
+    // A renegotiation (Bob shares his screen): Chromium's own answer, untouched.
+    const pc = FakePc.all[0]!;
+    pc.createAnswer = () => Promise.reject(new Error('a later answer is not rewritten'));
+    signal.emit(SignalEvent.Signal, { from: BOB.peerId, data: offerFrom('901') });
+    await settle();
+    expect(answers()).toHaveLength(2);
+    expect(answers()[1]).not.toMatch(/a=setup:passive/);
+  });
+
   it('its remote stream is shown once the connection is up, not at the track event', async () => {
     signal.emit(SignalEvent.PeerJoined, BOB);
     const pc = FakePc.all[0]!;

@@ -245,6 +245,20 @@ export class PeerLink {
     }
   }
 
+  /**
+   * The first answer takes DTLS's server role (a=setup:passive), so the offerer sends the first DTLS
+   * flight. Chromium's default makes the answerer the client: its ICE checks succeed before the
+   * offerer has applied the answer, so its first flight arrives before the offerer can use it and
+   * waits for a retransmission — about 35 ms of a direct call's setup (bench:call). The offerer
+   * applies the answer before its own checks can succeed, so its flight is never early. Later answers
+   * (renegotiation, ICE restart) keep the role the first one set, as DTLS requires.
+   */
+  private async setLocalAnswer(): Promise<void> {
+    if (this.pc.localDescription !== null) return this.pc.setLocalDescription();
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription({ type: 'answer', sdp: preferDtlsServer(answer.sdp ?? '') });
+  }
+
   private localDescription(): { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string } {
     const d = this.pc.localDescription!;
     return { type: d.type, sdp: d.sdp };
@@ -289,7 +303,7 @@ export class PeerLink {
         this.settingRemoteAnswer = false;
         for (const candidate of this.earlyCandidates.splice(0)) await this.addCandidate(candidate);
         if (description.type === 'offer') {
-          await this.pc.setLocalDescription();
+          await this.setLocalAnswer();
           this.opts.send({ kind: 'description', description: this.localDescription() });
         }
         this.allowOffers();
@@ -353,6 +367,11 @@ export class PeerLink {
  * The session id of an SDP (RFC 4566 `o=` line). It stays the same through renegotiations and ICE
  * restarts of one peer connection, and differs for a new one: a peer that reloaded.
  */
+/** An answer's DTLS role as the server (passive): every `a=setup:active` line becomes passive. */
+export function preferDtlsServer(sdp: string): string {
+  return sdp.replace(/^a=setup:active(\r?)$/gm, 'a=setup:passive$1');
+}
+
 export function sdpSessionId(sdp: string | undefined | null): string | null {
   const m = sdp ? /^o=\S+ (\S+) /m.exec(sdp) : null;
   return m?.[1] ?? null;
