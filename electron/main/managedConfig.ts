@@ -19,9 +19,6 @@ export function managedConfigPath(platform: NodeJS.Platform, env: Readonly<Recor
   return '/etc/zerorange/config.json';
 }
 
-/** Chromium's WebRTC IP-handling policies that a user may choose between (the Settings screen's). */
-const WebRtcIpHandling = IpHandlingPolicy;
-type WebRtcIpHandling = IpHandlingPolicy;
 
 const FileSchema = z.object({
   /** The server the app connects to when the user has none yet (https://host[:port]). */
@@ -31,7 +28,7 @@ const FileSchema = z.object({
   /** The network policy for every call; the user cannot change it. */
   networkPolicy: NetworkPolicy.optional(),
   /** The WebRTC IP-handling policy; the user cannot change it. */
-  webrtcIpHandling: WebRtcIpHandling.optional(),
+  webrtcIpHandling: IpHandlingPolicy.optional(),
   updates: z
     .object({
       /** false: the app never checks for, downloads or installs updates. */
@@ -56,7 +53,7 @@ export interface ManagedConfig {
   source: string | null;
   server: { origin: string; locked: boolean } | null;
   networkPolicy: NetworkPolicy | null;
-  webrtcIpHandling: WebRtcIpHandling | null;
+  webrtcIpHandling: IpHandlingPolicy | null;
   /** For the updater: whether it may run at all, the channel it must follow and where from (null: its own). */
   updates: { enabled: boolean; channel: string | null; feedUrl: string | null };
 }

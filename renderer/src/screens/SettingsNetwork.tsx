@@ -1,10 +1,7 @@
 import { useId } from 'react';
-import { NETWORK_POLICIES, NETWORK_POLICY_LABELS, type NetworkPolicy } from '../call/networkPolicy.js';
-import { POLICY_EXPLANATIONS, RESTRICTIVE_NOTE } from '../components/call/callText.js';
-import { SetByOrganisation } from '../components/settings/SetByOrganisation.js';
+import { RESTRICTIVE_NOTE } from '../components/call/callText.js';
+import { NetworkPolicySelect } from '../components/call/NetworkPolicySelect.js';
 import { selectDefaultNetworkPolicy, selectManaged, selectRestrictiveNetwork, selectSettingsSaving, useAppStore } from '../store/index.js';
-
-const isPolicy = (value: string): value is NetworkPolicy => (NETWORK_POLICIES as readonly string[]).includes(value);
 
 /** Settings → Network: the policy calls start with, and what the app learned about networks. */
 export function SettingsNetwork() {
@@ -19,26 +16,14 @@ export function SettingsNetwork() {
     <section className="card" aria-labelledby="settings-network">
       <h2 id="settings-network">Network</h2>
       <div className="field">
-        <label htmlFor={`${id}-policy`}>Network policy for calls</label>
-        <select
-          id={`${id}-policy`}
-          value={policy}
-          disabled={locked || saving}
-          aria-describedby={`${id}-explain${locked ? ` ${id}-managed` : ''}`}
-          onChange={(e) => {
-            if (isPolicy(e.target.value)) void setDefaultNetworkPolicy(e.target.value);
-          }}
-        >
-          {NETWORK_POLICIES.map((p) => (
-            <option key={p} value={p}>
-              {NETWORK_POLICY_LABELS[p]}
-            </option>
-          ))}
-        </select>
-        {locked && <SetByOrganisation id={`${id}-managed`} />}
-        <p id={`${id}-explain`} className="hint">
-          {POLICY_EXPLANATIONS[policy]}
-        </p>
+        <NetworkPolicySelect
+          id={id}
+          label="Network policy for calls"
+          policy={policy}
+          locked={locked}
+          disabled={saving}
+          onChange={(next) => void setDefaultNetworkPolicy(next)}
+        />
       </div>
       <div className="field">
         <p>{restrictive ? RESTRICTIVE_NOTE : 'Nothing special is known about this network.'}</p>
